@@ -1,0 +1,63 @@
+# nbtls: the front door. `make demo` and `make test` are the two commands a new reader runs.
+CARGO   ?= cargo
+CC      ?= cc
+PYTHON  ?= python3
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LIBDIR   = target/release
+CERTS    = target/certs
+CWARN    = -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
+export NBTLS_LIBDIR := $(abspath $(LIBDIR))
+export NBTLS_INCLUDE := $(abspath include)
+export NBTLS_CERTS := $(abspath $(CERTS))
+
+.PHONY: all lib header check-header certs test test-rust test-c asan valgrind peers \
+        examples demo bench install clean
+
+all: lib
+
+lib:
+	$(CARGO) build --release --locked
+
+# Regenerates include/nbtls.h from the Rust sources (cbindgen, run by build.rs).
+header:
+	NBTLS_WRITE_HEADER=1 $(CARGO) build --release --locked
+
+# Fails when the committed header differs from a fresh one.
+check-header:
+	$(CARGO) test --release --locked --test header
+
+certs:
+	sh tests/gen-certs.sh $(CERTS)
+
+test-rust:
+	$(CARGO) test --release --locked
+
+test-c: lib certs
+	sh capi-tests/run.sh
+
+asan: lib certs
+	SANITIZE=asan sh capi-tests/run.sh
+
+valgrind: lib certs
+	SANITIZE=valgrind sh capi-tests/run.sh
+
+peers: lib certs examples
+	$(PYTHON) -m pytest -q -rs tests/peers
+
+examples: lib
+	$(MAKE) -C examples-c
+
+demo: examples certs
+	sh examples-c/demo.sh
+
+test: test-rust test-c asan peers
+	@echo "make test: all suites passed"
+
+bench:
+	@echo "make bench: not yet supported (issue 7 owns the benchmark suite)"; exit 1
+
+clean:
+	$(CARGO) clean
+	$(MAKE) -C examples-c clean
+	rm -rf capi-tests/build

@@ -1,0 +1,591 @@
+//! The safe nonblocking engine: one [`Conn`] per TLS connection, over rustls's buffered API.
+//!
+//! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
+//! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
+pub mod schedule;
+pub mod state;
+pub mod transport;
+pub mod want;
+
+use std::io::{self, Read as _, Write as _};
+use std::sync::Arc;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, ProtocolVersion, ServerConfig, ServerConnection};
+
+use crate::config::{Settings, TicketPolicy};
+use crate::error::{Code, Error};
+use schedule::Schedule;
+use state::{Op, Phase};
+use transport::{Input, Output, Transport};
+pub use want::Want;
+
+/// Why an operation did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The transport would block: call again once it is ready.
+    Want(Want),
+    /// The operation failed.
+    Fail(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Fail(e)
+    }
+}
+
+/// The result of an engine operation.
+pub type Step<T> = std::result::Result<T, Stop>;
+
+/// How the stream ended, as far as the reader has seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eof {
+    /// Not ended.
+    Open,
+    /// The peer sent close_notify.
+    CloseNotify,
+    /// The transport ended without close_notify.
+    Truncated,
+}
+
+/// What the handshake negotiated, kept for the `tls_conn_*` accessors.
+#[derive(Clone, Debug, Default)]
+pub struct Info {
+    /// "TLSv1.2" or "TLSv1.3".
+    pub version: &'static str,
+    /// The suite's OpenSSL name.
+    pub cipher: &'static str,
+    /// The suite's symmetric key length in bits.
+    pub cipher_bits: i32,
+    /// The ALPN protocol selected, if any.
+    pub alpn: Option<Vec<u8>>,
+    /// The server name: the client's SNI (server) or the name connected to (client).
+    pub servername: Option<String>,
+    /// Whether this connection resumed an earlier session.
+    pub resumed: bool,
+}
+
+/// Which bytes to flush.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Only bytes that are due: the held tail stays.
+    Due,
+    /// Everything queued.
+    All,
+}
+
+enum Got {
+    Data,
+    Eof,
+    Blocked,
+}
+
+/// One TLS connection over one transport.
+pub struct Conn {
+    tls: Connection,
+    io: Box<dyn Transport>,
+    sched: Schedule,
+    phase: Phase,
+    /// Plaintext bytes of an unfinished `write`, already encrypted into the queue.
+    taken: usize,
+    eof: Eof,
+    strict_eof: bool,
+    close_notify_queued: bool,
+    failure: Option<Error>,
+    info: Option<Info>,
+    servername: Option<String>,
+}
+
+impl Conn {
+    /// A client connection to `name` (the SNI and verification name; `None` sends no SNI).
+    pub fn client(
+        config: Arc<ClientConfig>,
+        name: Option<&str>,
+        io: Box<dyn Transport>,
+        settings: &Settings,
+    ) -> Result<Self, Error> {
+        let server_name = match name {
+            Some(n) => ServerName::try_from(n.to_owned())
+                .map_err(|_| Error::arg(format!("invalid server name '{n}'")))?,
+            // No name to check (noverifyname): an address sends no SNI.
+            None => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
+        };
+        let tls = ClientConnection::new(config, server_name).map_err(|e| Error::tls(&e))?;
+        Ok(Self::new(Connection::Client(tls), io, settings, TicketPolicy::Deferred, name))
+    }
+
+    /// A server connection.
+    pub fn server(config: Arc<ServerConfig>, io: Box<dyn Transport>, settings: &Settings) -> Result<Self, Error> {
+        let tls = ServerConnection::new(config).map_err(|e| Error::tls(&e))?;
+        Ok(Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None))
+    }
+
+    fn new(
+        mut tls: Connection,
+        io: Box<dyn Transport>,
+        settings: &Settings,
+        policy: TicketPolicy,
+        name: Option<&str>,
+    ) -> Self {
+        tls.set_buffer_limit(Some(settings.buffer_limit));
+        Self {
+            tls,
+            io,
+            sched: Schedule::new(policy),
+            phase: Phase::Handshaking,
+            taken: 0,
+            eof: Eof::Open,
+            strict_eof: settings.strict_eof,
+            close_notify_queued: false,
+            failure: None,
+            info: None,
+            servername: name.map(str::to_owned),
+        }
+    }
+
+    /// Replaces the transport (before any I/O).
+    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+        self.io = io;
+    }
+
+    // ----- the operations -----
+
+    /// Drives the handshake. `Ok` once it is complete (also when it already was).
+    pub fn handshake(&mut self) -> Step<()> {
+        if self.enter(Op::Handshake)? {
+            return Ok(());
+        }
+        self.drive_handshake()
+    }
+
+    /// Reads plaintext into `buf`: bytes > 0, or 0 at the end of the stream (see [`Conn::eof`]).
+    pub fn read(&mut self, buf: &mut [u8]) -> Step<usize> {
+        self.enter(Op::Read)?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.drive_handshake()?;
+        loop {
+            match self.tls.reader().read(buf) {
+                Ok(n) if n > 0 => {
+                    self.opportunistic();
+                    return Ok(n);
+                }
+                Ok(_) => {
+                    self.eof = Eof::CloseNotify;
+                    return Ok(0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.eof = Eof::Truncated;
+                    if self.strict_eof {
+                        return Err(Stop::Fail(truncated()));
+                    }
+                    return Ok(0);
+                }
+                Err(e) => return Err(self.fail(Error::io("read", &e))),
+            }
+            match self.read_and_process()? {
+                Got::Blocked => {
+                    self.opportunistic();
+                    return Err(Stop::Want(Want::Read));
+                }
+                Got::Data | Got::Eof => {}
+            }
+        }
+    }
+
+    /// Writes `buf`: returns the count once the ciphertext carrying it is handed to the
+    /// transport in full. An empty `buf` flushes.
+    pub fn write(&mut self, buf: &[u8]) -> Step<usize> {
+        self.enter(Op::Write)?;
+        if buf.is_empty() {
+            return self.flush().map(|()| 0);
+        }
+        self.drive_handshake()?;
+        self.sched.release();
+        if self.taken > 0 {
+            if buf.len() < self.taken {
+                return Err(Stop::Fail(Error::arg(format!(
+                    "tls_write retried with {} bytes, fewer than the {} it already took; \
+                     retry with the same data",
+                    buf.len(),
+                    self.taken
+                ))));
+            }
+            self.flush_queue(Scope::All)?;
+            return Ok(std::mem::take(&mut self.taken));
+        }
+        let mut n = self.tls.writer().write(buf).map_err(|e| self.fail(Error::io("write", &e)))?;
+        if n == 0 {
+            // The queue is full (held tickets count against the limit): send, then retry.
+            self.flush_queue(Scope::All)?;
+            n = self.tls.writer().write(buf).map_err(|e| self.fail(Error::io("write", &e)))?;
+            if n == 0 {
+                return Err(self.fail(Error::new(Code::Internal, "rustls accepted no bytes")));
+            }
+        }
+        self.taken = n;
+        self.flush_queue(Scope::All)?;
+        self.taken = 0;
+        Ok(n)
+    }
+
+    /// Sends every queued byte, held ones included, and any parked KeyUpdate answer.
+    pub fn flush(&mut self) -> Step<()> {
+        if self.enter(Op::Flush)? {
+            return Ok(());
+        }
+        self.sched.release();
+        if self.phase == Phase::Open {
+            // rustls parks a KeyUpdate answer until the next record: an empty write emits it.
+            let _ = self.tls.writer().write(&[]);
+        }
+        self.flush_queue(Scope::All)
+    }
+
+    /// Queues a KeyUpdate (which also asks the peer to update); it leaves with the next
+    /// write-side call.
+    pub fn key_update(&mut self) -> Step<()> {
+        self.enter(Op::KeyUpdate)?;
+        if self.phase != Phase::Open {
+            return Err(Stop::Fail(Error::state("the handshake is not complete")));
+        }
+        if self.tls.protocol_version() != Some(ProtocolVersion::TLSv1_3) {
+            return Err(Stop::Fail(Error::unsupported("KeyUpdate needs TLS 1.3")));
+        }
+        self.tls.refresh_traffic_keys().map_err(|e| Stop::Fail(Error::tls(&e)))?;
+        // refresh_traffic_keys queues the message: it is a write-side byte, not held.
+        Ok(())
+    }
+
+    /// Closes: sends held bytes, then close_notify. `Ok` again when called twice.
+    pub fn close(&mut self) -> Step<()> {
+        if self.enter(Op::Close)? {
+            return Ok(());
+        }
+        if self.phase == Phase::Handshaking {
+            self.phase = Phase::Closed;
+            return Ok(());
+        }
+        if !self.close_notify_queued {
+            self.discard_arrived();
+            self.sched.release();
+            self.tls.send_close_notify();
+            self.close_notify_queued = true;
+            self.phase = Phase::Closing;
+        }
+        match self.flush_queue(Scope::All) {
+            Ok(()) => {}
+            Err(Stop::Fail(e)) if peer_gone(&e) => {}
+            Err(Stop::Fail(e)) => {
+                self.phase = Phase::Closed;
+                return Err(Stop::Fail(e));
+            }
+            Err(want) => return Err(want),
+        }
+        self.phase = Phase::Closed;
+        if self.eof == Eof::Truncated {
+            return Err(Stop::Fail(Error::new(Code::Truncated, "EOF without close_notify")));
+        }
+        Ok(())
+    }
+
+    // ----- state for accessors -----
+
+    /// How the stream ended so far.
+    pub fn eof(&self) -> Eof {
+        self.eof
+    }
+
+    /// The error a 0 from `read` leaves behind: TRUNCATED after a bare EOF.
+    pub fn end_of_stream_error(&self) -> Option<Error> {
+        (self.eof == Eof::Truncated).then(truncated)
+    }
+
+    /// What the handshake negotiated, once complete.
+    pub fn info(&self) -> Option<&Info> {
+        self.info.as_ref()
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether this is a server connection.
+    pub fn is_server(&self) -> bool {
+        matches!(self.tls, Connection::Server(_))
+    }
+
+    /// The ticket policy in force.
+    pub fn policy(&self) -> TicketPolicy {
+        self.sched.policy
+    }
+
+    /// Decrypted plaintext waiting to be read.
+    pub fn pending_read(&mut self) -> usize {
+        self.io_state().map(|s| s.plaintext_bytes_to_read()).unwrap_or(0)
+    }
+
+    /// Ciphertext queued for the transport, held bytes excluded.
+    pub fn pending_write(&mut self) -> usize {
+        let q = self.queued();
+        self.sched.due(q)
+    }
+
+    /// Out-of-turn bytes held back (0 once released).
+    pub fn pending_deferred(&mut self) -> usize {
+        let q = self.queued();
+        self.sched.sent(q);
+        self.sched.held()
+    }
+
+    /// The `poll(2)` needs: (POLLIN, POLLOUT).
+    pub fn events(&mut self) -> (bool, bool) {
+        let q = self.queued();
+        let mut due = self.sched.due(q);
+        if self.sched.policy == TicketPolicy::Opportunistic && self.io.opportunistic() {
+            due = q;
+        }
+        let input = match self.phase {
+            Phase::Handshaking => true,
+            Phase::Open => self.eof == Eof::Open && self.pending_read() == 0,
+            _ => false,
+        };
+        want::events(due, input)
+    }
+
+    // ----- internals -----
+
+    /// Checks the transition table; `Ok(true)` means the call has nothing to do.
+    fn enter(&mut self, op: Op) -> Step<bool> {
+        if let Some(f) = &self.failure {
+            return Err(Stop::Fail(f.clone()));
+        }
+        Ok(state::check(self.phase, op)?)
+    }
+
+    fn drive_handshake(&mut self) -> Step<()> {
+        if self.phase != Phase::Handshaking {
+            return Ok(());
+        }
+        loop {
+            if !self.tls.is_handshaking() {
+                return self.complete_handshake();
+            }
+            let write_blocked = match self.flush_queue(Scope::Due) {
+                Ok(()) => false,
+                Err(Stop::Want(_)) => true,
+                Err(f) => return Err(f),
+            };
+            // Keep reading while a handshake write would block: the peer may need us to
+            // read before it can read our flight (rustls queues a client's CCS mid-flight).
+            let read_blocked = match self.read_and_process()? {
+                Got::Blocked => true,
+                Got::Data => false,
+                Got::Eof => {
+                    if self.tls.is_handshaking() {
+                        return Err(self.fail(Error::new(
+                            Code::Closed,
+                            "handshake failed: the peer closed the connection",
+                        )));
+                    }
+                    false
+                }
+            };
+            // No progress unless the read brought something: wait, output first.
+            if read_blocked {
+                if let Some(w) = want::derive(write_blocked, read_blocked) {
+                    return Err(Stop::Want(w));
+                }
+            }
+        }
+    }
+
+    /// The step that completed the handshake queued in-turn bytes (sent now) or, on a TLS 1.3
+    /// server, tickets (held per policy; IMMEDIATE sends them before returning).
+    fn complete_handshake(&mut self) -> Step<()> {
+        self.flush_queue(Scope::Due)?;
+        if self.sched.policy == TicketPolicy::Immediate && self.sched.held() > 0 {
+            match self.flush_queue(Scope::All) {
+                Ok(()) => {}
+                // As in OpenSSL: a peer that has gone counts as having been sent the tickets.
+                Err(Stop::Fail(e)) if peer_gone(&e) => {
+                    self.failure = None;
+                    self.phase = Phase::Handshaking;
+                    self.sched.release();
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        self.phase = Phase::Open;
+        self.info = Some(self.negotiated());
+        self.opportunistic();
+        Ok(())
+    }
+
+    fn negotiated(&self) -> Info {
+        let (version, cipher, cipher_bits) = crate::conn::names::suite(&self.tls);
+        let servername = match &self.tls {
+            Connection::Server(s) => s.server_name().map(str::to_owned),
+            Connection::Client(_) => self.servername.clone(),
+        };
+        Info {
+            version,
+            cipher,
+            cipher_bits,
+            alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
+            servername,
+            resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
+        }
+    }
+
+    /// One read from the transport and the processing of what it brought. Bytes the
+    /// processing queues are classified here: out-of-turn ones join the held tail.
+    fn read_and_process(&mut self) -> Step<Got> {
+        let was_handshaking = self.tls.is_handshaking();
+        let before = self.queued();
+        let got = match self.tls.read_tls(&mut Input(&mut *self.io)) {
+            Ok(0) => Got::Eof,
+            Ok(_) => Got::Data,
+            Err(e) if would_block(&e) => return Ok(Got::Blocked),
+            Err(e) => return Err(self.fail(Error::io("read from transport", &e))),
+        };
+        match self.tls.process_new_packets() {
+            Ok(st) => {
+                let added = st.tls_bytes_to_write().saturating_sub(before);
+                if added > 0 && self.out_of_turn(was_handshaking) {
+                    self.sched.hold(added);
+                }
+                Ok(got)
+            }
+            Err(e) => Err(self.fatal(Error::tls(&e))),
+        }
+    }
+
+    /// DESIGN.md "Which bytes are out-of-turn": bytes queued by the step that completes the
+    /// handshake are in-turn, except on a TLS 1.3 server (tickets); later ones are out-of-turn.
+    fn out_of_turn(&self, was_handshaking: bool) -> bool {
+        if !was_handshaking {
+            return true;
+        }
+        !self.tls.is_handshaking()
+            && self.is_server()
+            && self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_3)
+    }
+
+    /// Writes queued bytes until `scope` is sent, or the transport would block.
+    fn flush_queue(&mut self, scope: Scope) -> Step<()> {
+        loop {
+            let queued = self.queued();
+            let limit = match scope {
+                Scope::Due => self.sched.due(queued),
+                Scope::All => queued,
+            };
+            if limit == 0 {
+                return Ok(());
+            }
+            let mut out = Output { io: &mut *self.io, limit, now: false };
+            match self.tls.write_tls(&mut out) {
+                Ok(0) => return Err(self.fail(Error::new(Code::Io, "transport accepted no bytes"))),
+                Ok(n) => self.sched.sent(queued - n.min(queued)),
+                Err(e) if would_block(&e) => return Err(Stop::Want(Want::Write)),
+                Err(e) => return Err(self.fail(Error::io("write to transport", &e))),
+            }
+        }
+    }
+
+    /// OPPORTUNISTIC's one non-blocking attempt to send held bytes; errors are ignored.
+    fn opportunistic(&mut self) {
+        if self.sched.policy != TicketPolicy::Opportunistic
+            || self.sched.held() == 0
+            || !self.io.opportunistic()
+        {
+            return;
+        }
+        let queued = self.queued();
+        let mut out = Output { io: &mut *self.io, limit: queued, now: true };
+        if let Ok(n) = self.tls.write_tls(&mut out) {
+            self.sched.sent(queued - n.min(queued));
+        }
+    }
+
+    /// A client's reset-free close: reads and discards, without blocking, records that have
+    /// already arrived, so closing does not turn them into a TCP reset.
+    fn discard_arrived(&mut self) {
+        if self.is_server() || self.eof != Eof::Open {
+            return;
+        }
+        let mut scratch = [0u8; 4096];
+        for _ in 0..64 {
+            let before = self.queued();
+            let mut reader = NowReader(&mut *self.io);
+            match self.tls.read_tls(&mut reader) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            match self.tls.process_new_packets() {
+                Ok(st) => {
+                    let added = st.tls_bytes_to_write().saturating_sub(before);
+                    self.sched.hold(added);
+                }
+                Err(_) => return,
+            }
+            while matches!(self.tls.reader().read(&mut scratch), Ok(n) if n > 0) {}
+        }
+    }
+
+    /// A protocol failure: one non-blocking attempt to send the alert rustls queued, then
+    /// the connection is failed (never WANT).
+    fn fatal(&mut self, err: Error) -> Stop {
+        let mut out = Output { io: &mut *self.io, limit: usize::MAX, now: true };
+        let _ = self.tls.write_tls(&mut out);
+        self.fail(err)
+    }
+
+    fn fail(&mut self, err: Error) -> Stop {
+        self.phase = Phase::Failed;
+        self.failure = Some(err.clone());
+        Stop::Fail(err)
+    }
+
+    fn io_state(&mut self) -> Option<rustls::IoState> {
+        if self.failure.is_some() {
+            return None;
+        }
+        self.tls.process_new_packets().ok()
+    }
+
+    /// Bytes in rustls's send queue. No input is pending when this runs (every read is
+    /// processed at once), so asking rustls for its state processes nothing new.
+    fn queued(&mut self) -> usize {
+        self.io_state().map(|s| s.tls_bytes_to_write()).unwrap_or(0)
+    }
+}
+
+struct NowReader<'a>(&'a mut dyn Transport);
+
+impl io::Read for NowReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read_now(buf).unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
+    }
+}
+
+fn would_block(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
+}
+
+fn peer_gone(e: &Error) -> bool {
+    matches!(e.errno, libc::EPIPE | libc::ECONNRESET | libc::ENOTCONN)
+}
+
+fn truncated() -> Error {
+    Error::new(Code::Truncated, "EOF without close_notify")
+}
+
+pub mod names;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! The transports behind one trait: what the engine reads ciphertext from and writes it to.
+//!
+//! The fd and callback transports live in `ffi` (they make system calls or call C); the
+//! engine sees only this trait.
+use std::io::{self, IoSlice};
+
+/// A byte transport. `read` returning `Ok(0)` is the peer's EOF; `WouldBlock` and
+/// `Interrupted` make the engine return a WANT code; any other error is fatal.
+pub trait Transport: Send {
+    /// Reads into `buf`.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes some of `bufs` (in order), as `writev` would.
+    fn write(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// One write attempt that never blocks (a fatal alert, an opportunistic ticket flush).
+    /// Transports that cannot promise that write normally: their writes never block.
+    fn write_now(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.write(bufs)
+    }
+    /// One read attempt that never blocks, or `None` when this transport cannot promise that.
+    fn read_now(&mut self, _buf: &mut [u8]) -> Option<io::Result<usize>> {
+        None
+    }
+    /// Whether OPPORTUNISTIC's non-blocking attempts apply (sockets and memory only).
+    fn opportunistic(&self) -> bool {
+        false
+    }
+}
+
+/// Adapts a transport to `io::Read` for rustls.
+pub(crate) struct Input<'a>(pub &'a mut dyn Transport);
+
+impl io::Read for Input<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+/// Adapts a transport to `io::Write` for rustls, passing on at most `limit` bytes (so bytes
+/// held at the tail of rustls's queue stay there).
+pub(crate) struct Output<'a> {
+    pub io: &'a mut dyn Transport,
+    pub limit: usize,
+    pub now: bool,
+}
+
+impl io::Write for Output<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let mut trimmed: [IoSlice<'_>; 64] = [IoSlice::new(&[]); 64];
+        let mut left = self.limit;
+        let mut n = 0;
+        for b in bufs.iter().take(64) {
+            if left == 0 {
+                break;
+            }
+            let take = b.len().min(left);
+            if take > 0 {
+                trimmed[n] = IoSlice::new(&b[..take]);
+                n += 1;
+                left -= take;
+            }
+        }
+        if n == 0 {
+            return Ok(0);
+        }
+        let r = if self.now { self.io.write_now(&trimmed[..n]) } else { self.io.write(&trimmed[..n]) };
+        if let Ok(w) = r {
+            self.limit -= w.min(self.limit);
+        }
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An in-memory transport end for tests: reads from one shared buffer and writes to another,
+/// each with a fixed capacity; empty and full report `WouldBlock`.
+#[cfg(test)]
+pub mod pipe {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    /// One direction of a pipe.
+    #[derive(Default)]
+    pub struct Buf {
+        pub data: VecDeque<u8>,
+        pub cap: usize,
+        pub closed: bool,
+        /// Bytes ever taken out (tests use it to tell progress from a deadlock).
+        pub moved: usize,
+    }
+
+    /// A transport end.
+    pub struct End {
+        pub rx: Arc<Mutex<Buf>>,
+        pub tx: Arc<Mutex<Buf>>,
+    }
+
+    /// Two connected ends with `cap` bytes of buffer per direction.
+    pub fn pair(cap: usize) -> (End, End) {
+        let a = Arc::new(Mutex::new(Buf { cap, ..Default::default() }));
+        let b = Arc::new(Mutex::new(Buf { cap, ..Default::default() }));
+        (End { rx: a.clone(), tx: b.clone() }, End { rx: b, tx: a })
+    }
+
+    impl Transport for End {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut rx = self.rx.lock().unwrap();
+            if rx.data.is_empty() {
+                return if rx.closed { Ok(0) } else { Err(io::ErrorKind::WouldBlock.into()) };
+            }
+            let n = buf.len().min(rx.data.len());
+            rx.moved += n;
+            for (i, b) in rx.data.drain(..n).enumerate() {
+                buf[i] = b;
+            }
+            Ok(n)
+        }
+
+        fn write(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            let mut tx = self.tx.lock().unwrap();
+            if tx.closed {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            let mut n = 0;
+            for b in bufs {
+                for &byte in b.iter() {
+                    if tx.data.len() >= tx.cap {
+                        return if n == 0 { Err(io::ErrorKind::WouldBlock.into()) } else { Ok(n) };
+                    }
+                    tx.data.push_back(byte);
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+
+        fn read_now(&mut self, buf: &mut [u8]) -> Option<io::Result<usize>> {
+            Some(self.read(buf))
+        }
+
+        fn opportunistic(&self) -> bool {
+            true
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! `struct tls`: one context (client, server listener, or accepted connection) and the glue
+//! between the exports and the engine. Safe code: the exports hand it references.
+use std::ffi::{c_char, CString};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use once_cell::sync::{Lazy, OnceCell};
+
+use crate::config::{Config, Snapshot};
+use crate::conn::transport::Transport;
+use crate::conn::{Conn, Step, Stop, Want};
+use crate::error::{Code, Error, Result};
+use crate::ffi::boundary::{set_last_error, to_cstring};
+use crate::ffi::consts::{TLS_WANT_POLLIN, TLS_WANT_POLLOUT};
+
+/// libtls's default config, used by `tls_configure(ctx, NULL)` and unconfigured clients.
+pub static DEFAULT_CONFIG: Lazy<Arc<Config>> = Lazy::new(|| Arc::new(Config::default()));
+
+/// What a context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Made by `tls_client()`.
+    Client,
+    /// Made by `tls_server()`: a listener.
+    Server,
+    /// Made by `tls_accept_*()`.
+    Accepted,
+}
+
+/// The C strings the `tls_conn_*` accessors return; they live as long as the connection.
+#[derive(Default)]
+pub struct InfoC {
+    /// ALPN.
+    pub alpn: Option<CString>,
+    /// Server name.
+    pub servername: Option<CString>,
+    /// Version.
+    pub version: Option<CString>,
+    /// Cipher.
+    pub cipher: Option<CString>,
+}
+
+/// A `struct tls`.
+pub struct Tls {
+    kind: Kind,
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+    conn: Option<Conn>,
+    error: Mutex<Option<(Error, CString)>>,
+    info_c: OnceCell<InfoC>,
+    owned_fd: Option<i32>,
+    poisoned: bool,
+}
+
+impl Tls {
+    /// A new context of `kind`, unconfigured.
+    pub fn new(kind: Kind) -> Box<Self> {
+        Box::new(Self {
+            kind,
+            snapshot: Mutex::new(None),
+            conn: None,
+            error: Mutex::new(None),
+            info_c: OnceCell::new(),
+            owned_fd: None,
+            poisoned: false,
+        })
+    }
+
+    /// What this context is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    fn err_slot(&self) -> MutexGuard<'_, Option<(Error, CString)>> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a failure on this context and as the thread's last error.
+    pub fn set_error(&self, err: Error) {
+        set_last_error(&err);
+        let c = to_cstring(&err.msg);
+        *self.err_slot() = Some((err, c));
+    }
+
+    /// Clears the error (the I/O calls do this when they start).
+    pub fn clear_error(&self) {
+        *self.err_slot() = None;
+    }
+
+    /// The error message, or NULL.
+    pub fn error_ptr(&self) -> *const c_char {
+        self.err_slot().as_ref().map_or(std::ptr::null(), |(_, c)| c.as_ptr())
+    }
+
+    /// The current error, if any.
+    pub fn error(&self) -> Option<Error> {
+        self.err_slot().as_ref().map(|(e, _)| e.clone())
+    }
+
+    /// Records `r`'s error, if any, and passes the value on.
+    pub fn track<T>(&self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            self.set_error(e.clone());
+        }
+        r
+    }
+
+    // ----- configuration -----
+
+    /// `tls_configure`: takes the config's snapshot for this context's role.
+    pub fn configure(&self, cfg: &Config) -> Result<()> {
+        let snap = match self.kind {
+            Kind::Accepted => return Err(Error::state("cannot configure an accepted connection")),
+            Kind::Client if self.conn.is_some() => {
+                return Err(Error::state("cannot configure a client after it has connected"))
+            }
+            Kind::Client => cfg.client_snapshot()?,
+            Kind::Server => cfg.server_snapshot()?,
+        };
+        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some(snap);
+        Ok(())
+    }
+
+    fn current_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// `tls_reset`: back to an unconfigured context of the same kind.
+    pub fn reset(&mut self) {
+        self.conn = None;
+        self.poisoned = false;
+        self.info_c = OnceCell::new();
+        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.clear_error();
+        self.close_owned_fd();
+    }
+
+    fn close_owned_fd(&mut self) {
+        if let Some(fd) = self.owned_fd.take() {
+            crate::ffi::transport::close_fd(fd);
+        }
+    }
+
+    // ----- connecting -----
+
+    /// Starts a client connection over `io` (the handshake runs on the first I/O call).
+    pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
+        if self.kind != Kind::Client {
+            return Err(Error::state("not a client context"));
+        }
+        if self.conn.is_some() {
+            return Err(Error::state("context is already connected (tls_reset it first)"));
+        }
+        let snap = match self.current_snapshot() {
+            Some(s) => s,
+            None => {
+                let s = DEFAULT_CONFIG.client_snapshot()?;
+                *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some(s.clone());
+                s
+            }
+        };
+        if servername.is_none() && snap.settings.checks.name && snap.settings.checks.cert {
+            return Err(Error::arg("server name not specified"));
+        }
+        let client = snap.client.clone().ok_or_else(|| Error::state("context is not configured"))?;
+        self.conn = Some(Conn::client(client, servername, io, &snap.settings)?);
+        Ok(())
+    }
+
+    /// Accepts a connection over `io` on this listener.
+    pub fn accept(&self, io: Box<dyn Transport>) -> Result<Box<Tls>> {
+        if self.kind != Kind::Server {
+            return Err(Error::state("not a server context"));
+        }
+        let snap = self
+            .current_snapshot()
+            .ok_or_else(|| Error::state("server context is not configured (tls_configure)"))?;
+        let server = snap.server.clone().ok_or_else(|| Error::state("context is not configured"))?;
+        let conn = Conn::server(server, io, &snap.settings)?;
+        let mut t = Tls::new(Kind::Accepted);
+        *t.snapshot.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(snap);
+        t.conn = Some(conn);
+        Ok(t)
+    }
+
+    /// Replaces the transport of a connection not yet used (accept over callbacks).
+    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+        if let Some(c) = self.conn.as_mut() {
+            c.set_transport(io);
+        }
+    }
+
+    /// Remembers a socket nbtls created itself, closed by `tls_close`/`tls_free`.
+    pub fn own_fd(&mut self, fd: i32) {
+        self.owned_fd = Some(fd);
+    }
+
+    // ----- I/O -----
+
+    /// The connection, for accessors.
+    pub fn conn(&self) -> Option<&Conn> {
+        self.conn.as_ref()
+    }
+
+    /// The connection, mutably, for accessors that ask rustls.
+    pub fn conn_mut(&mut self) -> Option<&mut Conn> {
+        self.conn.as_mut()
+    }
+
+    /// Runs one I/O operation: clears the error, catches a panic (which poisons the
+    /// connection), maps WANT to its C value and records a failure. Returns the C value.
+    pub fn io(&mut self, op: impl FnOnce(&mut Conn) -> Step<isize>) -> isize {
+        self.clear_error();
+        if self.poisoned {
+            self.set_error(Error::new(Code::Internal, "context failed after an internal error"));
+            return -1;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            let err = Error::state(match self.kind {
+                Kind::Server => "a server listener does no I/O: use tls_accept_* first",
+                _ => "context is not connected",
+            });
+            self.set_error(err);
+            return -1;
+        };
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(conn)));
+        match r {
+            Ok(Ok(n)) => n,
+            Ok(Err(Stop::Want(Want::Read))) => TLS_WANT_POLLIN as isize,
+            Ok(Err(Stop::Want(Want::Write))) => TLS_WANT_POLLOUT as isize,
+            Ok(Err(Stop::Fail(e))) => {
+                self.set_error(e);
+                -1
+            }
+            Err(_) => {
+                self.poisoned = true;
+                self.set_error(Error::new(Code::Internal, "internal error: nbtls caught a panic"));
+                -1
+            }
+        }
+    }
+
+    /// After `tls_close` finished: closes the socket nbtls created.
+    pub fn after_close(&mut self) {
+        self.close_owned_fd();
+    }
+
+    /// The accessor strings, made once the handshake is complete.
+    pub fn info_c(&self) -> Option<&InfoC> {
+        let info = self.conn.as_ref()?.info()?;
+        Some(self.info_c.get_or_init(|| InfoC {
+            alpn: info.alpn.as_ref().map(|a| CString::new(a.clone()).unwrap_or_default()),
+            servername: info.servername.as_deref().map(to_cstring),
+            version: Some(to_cstring(info.version)),
+            cipher: Some(to_cstring(info.cipher)),
+        }))
+    }
+}
+
+impl Drop for Tls {
+    fn drop(&mut self) {
+        self.close_owned_fd();
+    }
+}

@@ -1,0 +1,18 @@
+//! The C API: the only place with raw pointers, C names and `unsafe`.
+//!
+//! Each exported function opens the panic boundary ([`boundary`]), turns its pointers into
+//! references or slices ([`handle`]), calls one method of the core and maps the result.
+#![allow(non_camel_case_types, non_upper_case_globals)]
+#![allow(clippy::missing_safety_doc)]
+
+#[macro_use]
+pub mod boundary;
+pub mod handle;
+
+pub mod config;
+pub mod conn;
+#[allow(dead_code)]
+pub mod consts;
+pub mod ctx;
+pub mod info;
+pub mod transport;

@@ -1,0 +1,18 @@
+//! nbtls: a libtls-compatible nonblocking TLS library for C programs, built on rustls.
+//!
+//! The crate has three layers (see STYLE.md):
+//! - [`config`]: the mutable settings `tls_config_*` edits, frozen into shared rustls configs;
+//! - [`conn`]: the safe nonblocking engine (handshake, read, write, flush, close, the WANT
+//!   derivation and the out-of-turn write schedule);
+//! - `ffi`: the exported C functions, the only place with raw pointers and `unsafe`.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod conn;
+pub mod error;
+pub mod policy;
+
+mod ffi;
+
+pub use error::{Code, Error};

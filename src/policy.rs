@@ -1,0 +1,80 @@
+//! Secure defaults as data: versions, the ring provider, protocol bit values.
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::SupportedProtocolVersion;
+
+/// libtls's `TLS_PROTOCOL_TLSv1_0`.
+pub const PROTO_TLS1_0: u32 = 1 << 1;
+/// libtls's `TLS_PROTOCOL_TLSv1_1`.
+pub const PROTO_TLS1_1: u32 = 1 << 2;
+/// libtls's `TLS_PROTOCOL_TLSv1_2`.
+pub const PROTO_TLS1_2: u32 = 1 << 3;
+/// libtls's `TLS_PROTOCOL_TLSv1_3`.
+pub const PROTO_TLS1_3: u32 = 1 << 4;
+/// Every protocol libtls names.
+pub const PROTOCOLS_ALL: u32 = PROTO_TLS1_0 | PROTO_TLS1_1 | PROTO_TLS1_2 | PROTO_TLS1_3;
+/// The default: TLS 1.2 and 1.3.
+pub const PROTOCOLS_DEFAULT: u32 = PROTO_TLS1_2 | PROTO_TLS1_3;
+
+/// The crypto provider every config uses: ring, passed explicitly (never process-wide).
+pub fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: once_cell::sync::OnceCell<Arc<CryptoProvider>> = once_cell::sync::OnceCell::new();
+    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+}
+
+/// The rustls versions enabled by a libtls protocol mask; TLS 1.0/1.1 bits are ignored
+/// (rustls has neither), so a mask naming only those enables nothing.
+pub fn versions(mask: u32) -> Vec<&'static SupportedProtocolVersion> {
+    let mut v = Vec::new();
+    if mask & PROTO_TLS1_3 != 0 {
+        v.push(&rustls::version::TLS13);
+    }
+    if mask & PROTO_TLS1_2 != 0 {
+        v.push(&rustls::version::TLS12);
+    }
+    v
+}
+
+/// Parses libtls's protocol string ("secure", "default", "legacy", "all", "tlsv1.2",
+/// "tlsv1.3", "tlsv1", with "!" or "-" to remove, separated by commas or colons).
+pub fn parse_protocols(s: &str) -> Option<u32> {
+    let mut mask = 0u32;
+    for tok in s.split([',', ':']).map(str::trim).filter(|t| !t.is_empty()) {
+        let (neg, name) = match tok.strip_prefix(['!', '-']) {
+            Some(rest) => (true, rest),
+            None => (false, tok.strip_prefix('+').unwrap_or(tok)),
+        };
+        let bits = match name.to_ascii_lowercase().as_str() {
+            "all" | "legacy" => PROTOCOLS_ALL,
+            "default" | "secure" => PROTOCOLS_DEFAULT,
+            "tlsv1" => PROTOCOLS_ALL,
+            "tlsv1.0" => PROTO_TLS1_0,
+            "tlsv1.1" => PROTO_TLS1_1,
+            "tlsv1.2" => PROTO_TLS1_2,
+            "tlsv1.3" => PROTO_TLS1_3,
+            _ => return None,
+        };
+        if neg {
+            mask &= !bits;
+        } else {
+            mask |= bits;
+        }
+    }
+    Some(mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_strings_follow_libtls() {
+        assert_eq!(parse_protocols("secure"), Some(PROTOCOLS_DEFAULT));
+        assert_eq!(parse_protocols("tlsv1.3"), Some(PROTO_TLS1_3));
+        assert_eq!(parse_protocols("all,!tlsv1.0,!tlsv1.1"), Some(PROTO_TLS1_2 | PROTO_TLS1_3));
+        assert_eq!(parse_protocols("tlsv1.2:tlsv1.3"), Some(PROTOCOLS_DEFAULT));
+        assert_eq!(parse_protocols("sslv3"), None);
+        assert!(versions(PROTO_TLS1_0 | PROTO_TLS1_1).is_empty());
+    }
+}
