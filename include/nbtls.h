@@ -470,6 +470,21 @@ size_t tls_pending_deferred(struct tls *ctx);
 // it can use input. 0 for NULL or an unconnected context.
 int tls_events(struct tls *ctx);
 
+// Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
+// name; NULL: `host` is "host:port"), then starts a client connection over it with `host`
+// as the server name. The socket belongs to nbtls: tls_close and tls_free close it.
+//
+// Returns 0, or -1 if resolution or every connection attempt fails.
+int tls_connect(struct tls *ctx, const char *host, const char *port);
+
+// As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
+//
+// Returns 0 or -1.
+int tls_connect_servername(struct tls *ctx,
+                           const char *host,
+                           const char *port,
+                           const char *servername);
+
 // Returns the negotiated protocol version ("TLSv1.2" or "TLSv1.3"), or NULL before the
 // handshake is complete. The string lives as long as the connection.
 const char *tls_conn_version(struct tls *ctx);

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// Reads a whole file, naming it in the error.
 pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
-        let mut err = Error::io(&format!("failed to read {what} file '{}'", path.display()), &e);
+        let mut err = Error::io(&format!("failed to read {what} '{}'", path.display()), &e);
         err.code = crate::error::Code::InvalidArgument;
         err
     })

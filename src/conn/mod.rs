@@ -505,10 +505,16 @@ impl Conn {
         {
             return;
         }
-        let queued = self.queued();
-        let mut out = Output { io: &mut *self.io, limit: queued, now: true };
-        if let Ok(n) = self.tls.write_tls(&mut out) {
-            self.sched.sent(queued - n.min(queued));
+        loop {
+            let queued = self.queued();
+            if queued == 0 {
+                return;
+            }
+            let mut out = Output { io: &mut *self.io, limit: queued, now: true };
+            match self.tls.write_tls(&mut out) {
+                Ok(n) if n > 0 => self.sched.sent(queued - n.min(queued)),
+                _ => return,
+            }
         }
     }
 
@@ -540,8 +546,17 @@ impl Conn {
     /// A protocol failure: one non-blocking attempt to send the alert rustls queued, then
     /// the connection is failed (never WANT).
     fn fatal(&mut self, err: Error) -> Stop {
-        let mut out = Output { io: &mut *self.io, limit: usize::MAX, now: true };
-        let _ = self.tls.write_tls(&mut out);
+        // Everything queued goes (a TLS 1.3 client's CCS may sit before the alert), as long as
+        // the transport takes it without blocking.
+        for _ in 0..64 {
+            if !self.tls.wants_write() {
+                break;
+            }
+            let mut out = Output { io: &mut *self.io, limit: usize::MAX, now: true };
+            if !matches!(self.tls.write_tls(&mut out), Ok(n) if n > 0) {
+                break;
+            }
+        }
         self.fail(err)
     }
 

@@ -129,7 +129,8 @@ pub mod pipe {
                 return Err(io::ErrorKind::BrokenPipe.into());
             }
             let mut n = 0;
-            for b in bufs {
+            // One slice per call, as C callbacks do: the engine must not rely on writev.
+            for b in bufs.iter().filter(|b| !b.is_empty()).take(1) {
                 for &byte in b.iter() {
                     if tx.data.len() >= tx.cap {
                         return if n == 0 { Err(io::ErrorKind::WouldBlock.into()) } else { Ok(n) };

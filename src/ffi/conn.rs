@@ -361,3 +361,68 @@ pub extern "C" fn tls_events(ctx: *mut Tls) -> c_int {
         (if input { libc::POLLIN as c_int } else { 0 }) | (if output { libc::POLLOUT as c_int } else { 0 })
     }))
 }
+
+/// Splits libtls's "host:port" / "[v6]:port" form used when `port` is NULL.
+fn split_host_port(host: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = host.strip_prefix('[') {
+        let (h, p) = rest.split_once("]:")?;
+        return Some((h, p));
+    }
+    let (h, p) = host.rsplit_once(':')?;
+    (!h.contains(':')).then_some((h, p))
+}
+
+fn connect_tcp(tls: &mut Tls, ctx: *mut Tls, host: *const c_char, port: *const c_char, servername: *const c_char) -> crate::error::Result<()> {
+    let host = crate::ffi::handle::cstr(host, "host")?;
+    let (host, port) = match opt_cstr(port, "port")? {
+        Some(p) => (host, p),
+        None => split_host_port(host).ok_or_else(|| Error::arg(format!("no port given and '{host}' is not host:port")))?,
+    };
+    let name = match opt_cstr(servername, "servername")? {
+        Some(n) => Some(n.to_owned()),
+        None => Some(host.to_owned()),
+    };
+    let fd = crate::ffi::transport::tcp_connect(host, port)?;
+    let _ = ctx;
+    let r = tls.connect(Box::new(FdTransport::new(fd, fd)), name.as_deref());
+    match r {
+        Ok(()) => {
+            tls.own_fd(fd);
+            Ok(())
+        }
+        Err(e) => {
+            crate::ffi::transport::close_fd(fd);
+            Err(e)
+        }
+    }
+}
+
+/// Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
+/// name; NULL: `host` is "host:port"), then starts a client connection over it with `host`
+/// as the server name. The socket belongs to nbtls: tls_close and tls_free close it.
+///
+/// Returns 0, or -1 if resolution or every connection attempt fails.
+#[unsafe(no_mangle)]
+pub extern "C" fn tls_connect(ctx: *mut Tls, host: *const c_char, port: *const c_char) -> c_int {
+    boundary!(-1, tls_connect_servername(ctx, host, port, std::ptr::null()))
+}
+
+/// As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
+///
+/// Returns 0 or -1.
+#[unsafe(no_mangle)]
+pub extern "C" fn tls_connect_servername(
+    ctx: *mut Tls,
+    host: *const c_char,
+    port: *const c_char,
+    servername: *const c_char,
+) -> c_int {
+    boundary!(-1, match ctx_mut(ctx) {
+        Ok(t) => {
+            t.clear_error();
+            let r = connect_tcp(t, ctx, host, port, servername);
+            t.track(r).map_or(-1, |()| 0)
+        }
+        Err(e) => fail_null(e, -1),
+    })
+}

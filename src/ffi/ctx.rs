@@ -64,11 +64,6 @@ impl Tls {
         })
     }
 
-    /// What this context is.
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
     fn err_slot(&self) -> MutexGuard<'_, Option<(Error, CString)>> {
         self.error.lock().unwrap_or_else(|p| p.into_inner())
     }
