@@ -501,6 +501,55 @@ const char *tls_conn_alpn_selected(struct tls *ctx);
 // the name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
 
+// Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
+// ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
+// never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
+// attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
+// handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
+// writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
+//
+// Returns 0, or -1 for an unknown policy.
+int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
+
+// Sets the ticket policy of one accepted connection: DEFERRED, OPPORTUNISTIC and IMMEDIATE
+// until its handshake completes; NONE only before its first I/O call (rustls fixes the
+// ticket count when it reads the ClientHello).
+//
+// Returns 0, or -1 (not an accepted connection, too late, unknown policy).
+int tls_set_ticket_policy(struct tls *ctx, int ticket_policy);
+
+// Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
+//
+// Returns 0, or -1 for a negative count or one over 16.
+int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
+
+// Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
+// are ignored and num_tickets apply).
+//
+// Returns 0, or -1 for a negative count or one over 16.
+int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
+
+// Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
+// default is 0). 0 means no tickets are issued at all.
+//
+// Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
+int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
+
+// Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
+// next write-side call (tls_write, tls_flush, tls_close). rustls limits KeyUpdates received
+// without application data in between, so call it sparingly.
+//
+// Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
+int tls_key_update(struct tls *ctx);
+
+// Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
+// as the client reads), 0 on a server, -1 for NULL.
+int tls_conn_tickets_received(struct tls *ctx);
+
+// Returns 1 if this connection resumed an earlier session, 0 if not (or before the
+// handshake is complete), -1 for NULL.
+int tls_conn_session_resumed(struct tls *ctx);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -105,6 +105,8 @@ pub struct Snapshot {
     pub client: Option<Arc<ClientConfig>>,
     /// The rustls server config, for server contexts.
     pub server: Option<Arc<ServerConfig>>,
+    /// The same server config issuing no tickets (a connection's `TLS_TICKETS_NONE`).
+    pub server_no_tickets: Option<Arc<ServerConfig>>,
     /// The settings it was built from.
     pub settings: Settings,
 }
@@ -202,6 +204,7 @@ impl Config {
         let snap = Arc::new(Snapshot {
             client: Some(Arc::new(self.build_client(&st.settings)?)),
             server: None,
+            server_no_tickets: None,
             settings: st.settings.clone(),
         });
         st.client = Some((st.generation, snap.clone()));
@@ -219,9 +222,14 @@ impl Config {
                 return Ok(s.clone());
             }
         }
+        let server = self.build_server(&st.settings)?;
+        let mut quiet = server.clone();
+        quiet.send_tls13_tickets = 0;
+        quiet.max_tls13_tickets = 0;
         let snap = Arc::new(Snapshot {
             client: None,
-            server: Some(Arc::new(self.build_server(&st.settings)?)),
+            server: Some(Arc::new(server)),
+            server_no_tickets: Some(Arc::new(quiet)),
             settings: st.settings.clone(),
         });
         st.server = Some((st.generation, snap.clone()));
@@ -278,7 +286,7 @@ impl Config {
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };
         cfg.max_tls13_tickets = if no_tickets { 0 } else { s.max_tickets };
         if !no_tickets {
-            cfg.ticketer = self.ticketer.clone();
+            cfg.ticketer = Arc::new(Lifetime { inner: self.ticketer.clone(), seconds: s.session_lifetime });
         }
         cfg.session_storage = self.server_cache.clone();
         Ok(cfg)
@@ -339,4 +347,26 @@ fn add_dir(dir: &Path, add: &mut dyn FnMut(&[u8], &str) -> Result<()>) -> Result
         }
     }
     Ok(())
+}
+
+/// The config's ticket keys with the session lifetime of one generation.
+#[derive(Debug)]
+struct Lifetime {
+    inner: Arc<dyn ProducesTickets>,
+    seconds: u32,
+}
+
+impl ProducesTickets for Lifetime {
+    fn enabled(&self) -> bool {
+        self.inner.enabled()
+    }
+    fn lifetime(&self) -> u32 {
+        self.seconds
+    }
+    fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        self.inner.encrypt(plain)
+    }
+    fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
+        self.inner.decrypt(cipher)
+    }
 }

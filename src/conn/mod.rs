@@ -95,6 +95,9 @@ pub struct Conn {
     failure: Option<Error>,
     info: Option<Info>,
     servername: Option<String>,
+    /// Whether any I/O call has run (a connection's NONE policy must come before).
+    started: bool,
+    buffer_limit: usize,
 }
 
 impl Conn {
@@ -141,6 +144,8 @@ impl Conn {
             failure: None,
             info: None,
             servername: name.map(str::to_owned),
+            started: false,
+            buffer_limit: settings.buffer_limit,
         }
     }
 
@@ -324,6 +329,39 @@ impl Conn {
         self.sched.policy
     }
 
+    /// Sets this server connection's ticket policy: DEFERRED, OPPORTUNISTIC and IMMEDIATE
+    /// until its handshake completes; NONE only before its first I/O call, with `quiet` the
+    /// same server config issuing no tickets.
+    pub fn set_policy(&mut self, policy: TicketPolicy, quiet: Option<Arc<ServerConfig>>) -> Result<(), Error> {
+        if !self.is_server() {
+            return Err(Error::state("a ticket policy applies to server connections only"));
+        }
+        if policy == TicketPolicy::None {
+            if self.started {
+                return Err(Error::state(
+                    "TLS_TICKETS_NONE must be set before the connection's first I/O call",
+                ));
+            }
+            let quiet = quiet.ok_or_else(|| Error::state("context is not configured"))?;
+            self.tls = Connection::Server(ServerConnection::new(quiet).map_err(|e| Error::tls(&e))?);
+            self.tls.set_buffer_limit(Some(self.buffer_limit));
+        } else if self.phase != Phase::Handshaking {
+            return Err(Error::state("the handshake is complete: the tickets' schedule is fixed"));
+        } else if self.sched.policy == TicketPolicy::None {
+            return Err(Error::state("this connection was set to issue no tickets"));
+        }
+        self.sched.policy = policy;
+        Ok(())
+    }
+
+    /// TLS 1.3 tickets received (client), 0 on a server.
+    pub fn tickets_received(&self) -> u32 {
+        match &self.tls {
+            Connection::Client(c) => c.tls13_tickets_received(),
+            Connection::Server(_) => 0,
+        }
+    }
+
     /// Decrypted plaintext waiting to be read.
     pub fn pending_read(&mut self) -> usize {
         self.io_state().map(|s| s.plaintext_bytes_to_read()).unwrap_or(0)
@@ -361,6 +399,7 @@ impl Conn {
 
     /// Checks the transition table; `Ok(true)` means the call has nothing to do.
     fn enter(&mut self, op: Op) -> Step<bool> {
+        self.started = true;
         if let Some(f) = &self.failure {
             return Err(Stop::Fail(f.clone()));
         }

@@ -3,22 +3,12 @@ use std::ffi::{c_char, c_int, c_void};
 
 use crate::config::Config;
 use crate::error::{Code, Error};
-use crate::ffi::boundary::{last_error_ptr, set_errno, set_last_error};
+use crate::ffi::boundary::last_error_ptr;
 use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
 use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx, slice, slice_mut};
 use crate::ffi::transport::{tls_read_cb, tls_write_cb, CbTransport, FdTransport};
 
-/// Reports a failure that has no context to hold it.
-fn fail_null<T>(e: Error, v: T) -> T {
-    set_last_error(&e);
-    v
-}
-
-/// Ends an I/O call: errno is 0 when it returns, as in libtls.
-fn io_end<T>(v: T) -> T {
-    set_errno(0);
-    v
-}
+use crate::ffi::conn_util::{fail_null, io_end};
 
 /// Creates a client context, usable at once with the default configuration.
 ///

@@ -183,6 +183,16 @@ impl Tls {
         }
     }
 
+    /// `tls_set_ticket_policy` on an accepted connection.
+    pub fn set_ticket_policy(&mut self, policy: crate::config::TicketPolicy) -> Result<()> {
+        if self.kind != Kind::Accepted {
+            return Err(Error::state("a ticket policy is set on an accepted connection"));
+        }
+        let quiet = self.current_snapshot().and_then(|s| s.server_no_tickets.clone());
+        let conn = self.conn.as_mut().ok_or_else(|| Error::state("context is not connected"))?;
+        conn.set_policy(policy, quiet)
+    }
+
     /// Remembers a socket nbtls created itself, closed by `tls_close`/`tls_free`.
     pub fn own_fd(&mut self, fd: i32) {
         self.owned_fd = Some(fd);

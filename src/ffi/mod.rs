@@ -11,8 +11,10 @@ pub mod handle;
 
 pub mod config;
 pub mod conn;
+pub mod conn_util;
 #[allow(dead_code)]
 pub mod consts;
 pub mod ctx;
 pub mod info;
+pub mod tickets;
 pub mod transport;
