@@ -18,6 +18,8 @@ all: lib
 
 lib:
 	$(CARGO) build --release --locked
+	@# cargo makes no link for the soname; programs linked against the tree need one.
+	@ln -sf libnbtls.so $(LIBDIR)/libnbtls.so.0
 
 # Regenerates include/nbtls.h from the Rust sources (cbindgen, run by build.rs).
 header:
@@ -34,6 +36,7 @@ test-rust:
 	$(CARGO) test --release --locked
 
 test-c: lib certs
+	sh tests/check-symbols.sh
 	sh capi-tests/run.sh
 
 asan: lib certs
