@@ -501,6 +501,42 @@ const char *tls_conn_alpn_selected(struct tls *ctx);
 // the name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
 
+// Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
+// goes in with tls_feed and comes out with tls_drain. `servername` as for
+// tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"
+// (when both apply, POLLOUT comes first: drain, then feed).
+//
+// Returns 0, or -1 (not a client, already connected, no server name).
+int tls_connect_mem(struct tls *ctx, const char *servername);
+
+// Accepts a connection over the memory transport on the listener `ctx`, storing the new
+// context in `*cctx` (free it with tls_free).
+//
+// Returns 0, or -1 (not a configured server, NULL `cctx`).
+int tls_accept_mem(struct tls *ctx, struct tls **cctx);
+
+// Hands `len` bytes of ciphertext received from the peer to a memory-transport connection,
+// which processes them at once (decrypted data then waits for tls_read).
+//
+// Returns the bytes accepted — fewer than `len` when nbtls's buffers are full (read
+// plaintext with tls_read, then feed the rest) — or -1 on failure (not a memory transport,
+// a protocol error: tls_drain may then hold an alert for the peer).
+ssize_t tls_feed(struct tls *ctx, const void *buf, size_t len);
+
+// Tells a memory-transport connection that the peer closed its side (no more ciphertext
+// will come), so a clean close_notify and a truncation can be told apart.
+//
+// Returns 0, or -1 (not a memory transport).
+int tls_feed_eof(struct tls *ctx);
+
+// Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
+// out-of-turn bytes (tickets under TLS_TICKETS_DEFERRED) are not due until a write-side
+// call (tls_write, tls_flush, tls_close) released them.
+//
+// Returns the bytes copied, 0 when nothing is due, or -1 (not a memory transport, NULL
+// `buf` with a non-zero `len`).
+ssize_t tls_drain(struct tls *ctx, void *buf, size_t len);
+
 // Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
 // ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
 // never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send

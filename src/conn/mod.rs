@@ -231,6 +231,10 @@ impl Conn {
                 return Err(self.fail(Error::new(Code::Internal, "rustls accepted no bytes")));
             }
         }
+        if self.io.is_memory() {
+            // Made due for tls_drain: that is "handed to the transport" here.
+            return Ok(n);
+        }
         self.taken = n;
         self.flush_queue(Scope::All)?;
         self.taken = 0;
@@ -295,6 +299,65 @@ impl Conn {
             return Err(Stop::Fail(Error::new(Code::Truncated, "EOF without close_notify")));
         }
         Ok(())
+    }
+
+    // ----- the memory transport -----
+
+    /// Hands received ciphertext to the connection (memory transport) and processes it.
+    /// Returns the bytes accepted: fewer than offered when rustls's buffers are full (read
+    /// plaintext first), 0 when none fit.
+    pub fn feed(&mut self, mut data: &[u8]) -> Step<usize> {
+        self.enter(Op::Read)?;
+        if !self.io.is_memory() {
+            return Err(Stop::Fail(Error::state("tls_feed needs a memory transport (tls_connect_mem / tls_accept_mem)")));
+        }
+        let total = data.len();
+        while !data.is_empty() {
+            let was_handshaking = self.tls.is_handshaking();
+            let before = self.queued();
+            match self.tls.read_tls(&mut data) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            self.process(was_handshaking, before)?;
+        }
+        Ok(total - data.len())
+    }
+
+    /// The peer closed its side (memory transport).
+    pub fn feed_eof(&mut self) -> Step<()> {
+        self.enter(Op::Read)?;
+        if !self.io.is_memory() {
+            return Err(Stop::Fail(Error::state("tls_feed_eof needs a memory transport")));
+        }
+        self.io.set_eof();
+        Ok(())
+    }
+
+    /// Copies due ciphertext (never held bytes) into `buf`. Returns the bytes copied, 0 when
+    /// nothing is due. Works after a failure too, so a queued fatal alert can be sent.
+    pub fn drain(&mut self, buf: &mut [u8]) -> Step<usize> {
+        if !self.io.is_memory() {
+            return Err(Stop::Fail(Error::state("tls_drain needs a memory transport")));
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let queued = if self.failure.is_some() { usize::MAX } else { self.queued() };
+            let limit = self.sched.due(queued).min(buf.len() - done);
+            if limit == 0 {
+                break;
+            }
+            let mut w = &mut buf[done..done + limit];
+            match self.tls.write_tls(&mut w) {
+                Ok(n) if n > 0 => done += n,
+                _ => break,
+            }
+            if self.failure.is_none() {
+                let q = self.queued();
+                self.sched.sent(q);
+            }
+        }
+        Ok(done)
     }
 
     // ----- state for accessors -----
@@ -492,13 +555,20 @@ impl Conn {
             Err(e) if would_block(&e) => return Ok(Got::Blocked),
             Err(e) => return Err(self.fail(Error::io("read from transport", &e))),
         };
+        self.process(was_handshaking, before)?;
+        Ok(got)
+    }
+
+    /// Processes what was just read; bytes this queues are classified here: out-of-turn
+    /// ones join the held tail.
+    fn process(&mut self, was_handshaking: bool, before: usize) -> Step<()> {
         match self.tls.process_new_packets() {
             Ok(st) => {
                 let added = st.tls_bytes_to_write().saturating_sub(before);
                 if added > 0 && self.out_of_turn(was_handshaking) {
                     self.sched.hold(added);
                 }
-                Ok(got)
+                Ok(())
             }
             Err(e) => Err(self.fatal(Error::tls(&e))),
         }
@@ -542,6 +612,11 @@ impl Conn {
             || self.sched.held() == 0
             || !self.io.opportunistic()
         {
+            return;
+        }
+        if self.io.is_memory() {
+            // On the memory transport, sending means making them due for tls_drain.
+            self.sched.release();
             return;
         }
         loop {

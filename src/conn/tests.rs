@@ -372,3 +372,87 @@ fn key_update_answer_waits_for_a_write_side_call() {
     assert_eq!(c.read(&mut buf), Ok(1));
     assert_eq!(&buf[..1], b"y");
 }
+
+fn mem_pair(setup: &Setup) -> (Conn, Conn) {
+    let (cc, sc) = configs(setup);
+    let cs = cc.client_snapshot().unwrap();
+    let ss = sc.server_snapshot().unwrap();
+    let c = Conn::client(cs.client.clone().unwrap(), Some("localhost"), Box::<transport::Memory>::default(), &cs.settings).unwrap();
+    let s = Conn::server(ss.server.clone().unwrap(), Box::<transport::Memory>::default(), &ss.settings).unwrap();
+    (c, s)
+}
+
+/// Moves every due byte from `from` to `to` through a buffer of `chunk` bytes.
+fn shuttle(from: &mut Conn, to: &mut Conn, chunk: usize) -> usize {
+    let mut buf = vec![0u8; chunk];
+    let mut moved = 0;
+    loop {
+        let n = from.drain(&mut buf).unwrap();
+        if n == 0 {
+            return moved;
+        }
+        let mut off = 0;
+        while off < n {
+            let k = to.feed(&buf[off..n]).unwrap();
+            assert!(k > 0, "feed accepted nothing");
+            off += k;
+        }
+        moved += n;
+    }
+}
+
+#[test]
+fn memory_transport_handshake_echo_and_deferred_tickets() {
+    for chunk in [1, 5, 100, 16_384] {
+        let (mut c, mut s) = mem_pair(&Setup::default());
+        assert_eq!(c.handshake(), Err(Stop::Want(Want::Write)), "ClientHello is due: drain me");
+        let mut rounds = 0;
+        loop {
+            let rc = c.handshake();
+            shuttle(&mut c, &mut s, chunk);
+            let rs = s.handshake();
+            shuttle(&mut s, &mut c, chunk);
+            if rc == Ok(()) && rs == Ok(()) {
+                break;
+            }
+            rounds += 1;
+            assert!(rounds < 20, "memory handshake stuck: {rc:?} {rs:?}");
+        }
+        // The server's tickets are held: nothing is due, drain hands out nothing.
+        assert!(s.pending_deferred() > 0);
+        let mut buf = [0u8; 64];
+        assert_eq!(s.drain(&mut buf), Ok(0));
+        assert_eq!(s.events().1, false, "deferred bytes add no POLLOUT under DEFERRED");
+        // A write releases them ahead of its own record, which is due at once.
+        assert_eq!(s.write(b"hello"), Ok(5));
+        assert_eq!(s.pending_deferred(), 0);
+        assert!(shuttle(&mut s, &mut c, chunk) > 0);
+        let mut got = [0u8; 5];
+        assert_eq!(c.read(&mut got), Ok(5));
+        assert_eq!(&got, b"hello");
+        assert_eq!(c.tickets_received(), 2);
+        // Clean close, told apart from truncation by feed_eof.
+        assert_eq!(c.close(), Err(Stop::Want(Want::Write)), "close_notify is due: drain me");
+        shuttle(&mut c, &mut s, chunk);
+        assert_eq!(c.close(), Ok(()));
+        assert_eq!(s.read(&mut buf), Ok(0));
+        assert_eq!(s.eof(), Eof::CloseNotify);
+    }
+}
+
+#[test]
+fn memory_transport_truncation_needs_feed_eof() {
+    let (mut c, mut s) = mem_pair(&Setup::default());
+    for _ in 0..10 {
+        let _ = c.handshake();
+        shuttle(&mut c, &mut s, 4096);
+        let _ = s.handshake();
+        shuttle(&mut s, &mut c, 4096);
+    }
+    assert_eq!(s.handshake(), Ok(()));
+    let mut buf = [0u8; 16];
+    assert_eq!(s.read(&mut buf), Err(Stop::Want(Want::Read)), "feed me");
+    assert_eq!(s.feed_eof(), Ok(()));
+    assert_eq!(s.read(&mut buf), Ok(0));
+    assert_eq!(s.end_of_stream_error().map(|e| e.code), Some(Code::Truncated));
+}

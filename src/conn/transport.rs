@@ -24,6 +24,51 @@ pub trait Transport: Send {
     fn opportunistic(&self) -> bool {
         false
     }
+    /// Whether this is the memory transport: rustls's send queue is its output (bytes are
+    /// "sent" when due and handed out by `drain`), its input is handed in by `feed`.
+    fn is_memory(&self) -> bool {
+        false
+    }
+    /// The memory transport's end of input (`tls_feed_eof`); no-op elsewhere.
+    fn set_eof(&mut self) {}
+}
+
+/// The memory transport: no I/O of its own. Input arrives through `Conn::feed` straight
+/// into rustls; output waits in rustls's queue until `Conn::drain` copies it out. Reading
+/// would block until the peer's EOF is fed; writing always would block ("drain me").
+#[derive(Default)]
+pub struct Memory {
+    eof: bool,
+}
+
+impl Transport for Memory {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        if self.eof {
+            Ok(0)
+        } else {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    fn write(&mut self, _bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    fn read_now(&mut self, buf: &mut [u8]) -> Option<io::Result<usize>> {
+        Some(self.read(buf))
+    }
+
+    fn opportunistic(&self) -> bool {
+        true
+    }
+
+    fn is_memory(&self) -> bool {
+        true
+    }
+
+    fn set_eof(&mut self) {
+        self.eof = true;
+    }
 }
 
 /// Adapts a transport to `io::Read` for rustls.

@@ -243,6 +243,24 @@ impl Tls {
         }
     }
 
+    /// `tls_drain`: works on a failed connection too (a queued alert may still go out), so
+    /// it does not go through [`Tls::io`]'s failure check.
+    pub fn drain(&mut self, buf: &mut [u8]) -> isize {
+        self.clear_error();
+        let Some(conn) = self.conn.as_mut() else {
+            self.set_error(Error::state("context is not connected"));
+            return -1;
+        };
+        match conn.drain(buf) {
+            Ok(n) => n as isize,
+            Err(Stop::Fail(e)) => {
+                self.set_error(e);
+                -1
+            }
+            Err(Stop::Want(_)) => 0,
+        }
+    }
+
     /// After `tls_close` finished: closes the socket nbtls created.
     pub fn after_close(&mut self) {
         self.close_owned_fd();

@@ -16,5 +16,6 @@ pub mod conn_util;
 pub mod consts;
 pub mod ctx;
 pub mod info;
+pub mod memory;
 pub mod tickets;
 pub mod transport;
