@@ -37,6 +37,7 @@ test-rust:
 
 test-c: lib certs
 	sh tests/check-symbols.sh
+	sh tests/readme-examples.sh
 	sh capi-tests/run.sh
 
 asan: lib certs
