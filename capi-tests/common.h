@@ -695,4 +695,443 @@ fd_handshakes(struct tls *client, struct tls *server)
 	return -1;
 }
 
+/* ------------------------------------------------------ scripted exchanges */
+
+/*
+ * A scripted exchange: each side runs a list of steps (handshake, write N bytes, read N
+ * bytes, both at once, close) one nonblocking call at a time, so one thread can drive a
+ * client and a server over rings or nonblocking fds and tell a deadlock (a round in which
+ * neither side can move) from slowness. Side A writes pattern stream `wseed`, side B
+ * checks it with the same seed as its `rseed`.
+ */
+/* XS_READ_EOF reads until tls_read returns 0 (the peer's close_notify or EOF). */
+enum xstep_kind { XS_END = 0, XS_HANDSHAKE, XS_WRITE, XS_READ, XS_DUPLEX, XS_CLOSE, XS_READ_EOF };
+
+struct xstep {
+	int kind;
+	size_t wlen, rlen;
+};
+
+struct xside {
+	const char *name;
+	struct tls *ctx;
+	const struct xstep *steps;
+	int at;                 /* index of the current step */
+	size_t wstep, rstep;    /* bytes done in the current step */
+	size_t wtotal;          /* bytes written in all (the pattern offset) */
+	uint32_t wseed;
+	struct stream_check rx;
+	int want;               /* POLLIN/POLLOUT awaited after the last WANT, else 0 */
+	int done, failed;
+	int eof_code;           /* tls_error_code after XS_READ_EOF's 0 (nbtls only) */
+	long calls;
+	char err[256];
+	unsigned char buf[16384];
+};
+
+static CAPI_UNUSED void
+xside_init(struct xside *x, const char *name, struct tls *ctx, const struct xstep *steps,
+    uint32_t wseed, uint32_t rseed)
+{
+	memset(x, 0, sizeof(*x));
+	x->name = name;
+	x->ctx = ctx;
+	x->steps = steps;
+	x->wseed = wseed;
+	stream_check_init(&x->rx, rseed);
+}
+
+static CAPI_UNUSED void
+xside_fail(struct xside *x, const char *call, long long rc)
+{
+	if (x->err[0] == '\0')
+		snprintf(x->err, sizeof(x->err), "%s: %s = %s (step %d); tls_error: %s", x->name,
+		    call, capi_rc_name(rc), x->at, capi_str(tls_error(x->ctx)));
+	x->failed = 1;
+	x->done = 1;
+}
+
+static CAPI_UNUSED void
+xside_next(struct xside *x)
+{
+	x->at++;
+	x->wstep = x->rstep = 0;
+	if (x->steps[x->at].kind == XS_END)
+		x->done = 1;
+}
+
+/* One tls_write of the current step; 1 moved, 0 WANT (x->want set), -1 failed. */
+static CAPI_UNUSED int
+xside_write(struct xside *x, size_t len)
+{
+	size_t n = len - x->wstep < sizeof(x->buf) ? len - x->wstep : sizeof(x->buf);
+	ssize_t rc;
+
+	pattern_fill(x->wseed, x->wtotal, x->buf, n); /* a retry passes the same bytes */
+	rc = tls_write(x->ctx, x->buf, n);
+	x->calls++;
+	if (rc == TLS_WANT_POLLIN || rc == TLS_WANT_POLLOUT) {
+		x->want |= rc == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+		return 0;
+	}
+	if (rc <= 0 || (size_t)rc > n) {
+		xside_fail(x, "tls_write", rc);
+		return -1;
+	}
+	x->wstep += (size_t)rc;
+	x->wtotal += (size_t)rc;
+	return 1;
+}
+
+/* One tls_read of the current step; 1 moved, 0 WANT, -1 failed (EOF too early included). */
+static CAPI_UNUSED int
+xside_read(struct xside *x, size_t len)
+{
+	size_t n = len - x->rstep < sizeof(x->buf) ? len - x->rstep : sizeof(x->buf);
+	ssize_t rc = tls_read(x->ctx, x->buf, n);
+
+	x->calls++;
+	if (rc == TLS_WANT_POLLIN || rc == TLS_WANT_POLLOUT) {
+		x->want |= rc == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+		return 0;
+	}
+	if (rc <= 0 || (size_t)rc > n) {
+		xside_fail(x, rc == 0 ? "tls_read (end of stream too early)" : "tls_read", rc);
+		return -1;
+	}
+	stream_check_add(&x->rx, x->buf, (size_t)rc);
+	x->rstep += (size_t)rc;
+	return 1;
+}
+
+/*
+ * Makes one call (two for a duplex step) of the current step. Returns 1 when something
+ * moved (a step ended or bytes went), 0 when every call said WANT (x->want holds the
+ * poll events awaited), -1 after a failure.
+ */
+static CAPI_UNUSED int
+xside_step(struct xside *x)
+{
+	const struct xstep *s;
+	int rc, r2;
+
+	if (x->done)
+		return 0;
+	x->want = 0;
+	s = &x->steps[x->at];
+	switch (s->kind) {
+	case XS_HANDSHAKE:
+		rc = tls_handshake(x->ctx);
+		x->calls++;
+		if (rc == 0) {
+			xside_next(x);
+			return 1;
+		}
+		if (rc == TLS_WANT_POLLIN || rc == TLS_WANT_POLLOUT) {
+			x->want = rc == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+			return 0;
+		}
+		xside_fail(x, "tls_handshake", rc);
+		return -1;
+	case XS_WRITE:
+		rc = xside_write(x, s->wlen);
+		if (rc == 1 && x->wstep == s->wlen)
+			xside_next(x);
+		return rc;
+	case XS_READ:
+		rc = xside_read(x, s->rlen);
+		if (rc == 1 && x->rstep == s->rlen)
+			xside_next(x);
+		return rc;
+	case XS_DUPLEX:
+		rc = r2 = 0;
+		if (x->wstep < s->wlen && (rc = xside_write(x, s->wlen)) < 0)
+			return -1;
+		if (x->rstep < s->rlen && (r2 = xside_read(x, s->rlen)) < 0)
+			return -1;
+		if (x->wstep == s->wlen && x->rstep == s->rlen) {
+			xside_next(x);
+			return 1;
+		}
+		return rc || r2;
+	case XS_READ_EOF: {
+		ssize_t n = tls_read(x->ctx, x->buf, sizeof(x->buf));
+		x->calls++;
+		if (n == 0) {
+#ifdef CAPI_NBTLS
+			x->eof_code = tls_error_code(x->ctx);
+#endif
+			xside_next(x);
+			return 1;
+		}
+		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			x->want = n == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+			return 0;
+		}
+		if (n < 0) {
+			xside_fail(x, "tls_read (waiting for the end of stream)", n);
+			return -1;
+		}
+		stream_check_add(&x->rx, x->buf, (size_t)n);
+		return 1;
+	}
+	case XS_CLOSE:
+		rc = tls_close(x->ctx);
+		x->calls++;
+		if (rc == 0) {
+			xside_next(x);
+			return 1;
+		}
+		if (rc == TLS_WANT_POLLIN || rc == TLS_WANT_POLLOUT) {
+			x->want = rc == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+			return 0;
+		}
+		xside_fail(x, "tls_close", rc);
+		return -1;
+	}
+	x->done = 1;
+	return 0;
+}
+
+enum xoutcome { XO_DONE = 0, XO_DEADLOCK = 1, XO_FAILED = 2, XO_SPIN = 3 };
+
+static CAPI_UNUSED const char *
+xoutcome_name(int o)
+{
+	switch (o) {
+	case XO_DONE: return "completed";
+	case XO_DEADLOCK: return "deadlocked";
+	case XO_FAILED: return "failed";
+	case XO_SPIN: return "spun";
+	}
+	return "?";
+}
+
+/*
+ * Drives two sides over a pipe2 (callback transport) until both finished, one failed, or
+ * two rounds in a row in which neither side moved and no ring changed: a deadlock, by
+ * state. XO_SPIN after max_rounds rounds with progress (a livelock: a bug). Bytes sent to a
+ * side that has finished are thrown away, as a closed socket's would be.
+ */
+static CAPI_UNUSED int
+xrun_rings(struct pipe2 *p, struct xside *a, struct xside *b, long max_rounds)
+{
+	int idle = 0;
+
+	for (long round = 0; round < max_rounds; round++) {
+		uint64_t before = pipe2_progress(p);
+		int ma = xside_step(a);
+		int mb = xside_step(b);
+
+		if (a->failed || b->failed)
+			return XO_FAILED;
+		if (a->done && b->done)
+			return XO_DONE;
+		if (a->done)
+			ring_discard(p->cli.ctx == a->ctx ? &p->s2c : &p->c2s);
+		if (b->done)
+			ring_discard(p->cli.ctx == b->ctx ? &p->s2c : &p->c2s);
+		if (ma == 0 && mb == 0 && pipe2_progress(p) == before) {
+			if (++idle >= 2)
+				return XO_DEADLOCK;
+		} else {
+			idle = 0;
+		}
+	}
+	return XO_SPIN;
+}
+
+/*
+ * Drives two sides over nonblocking fds afd/bfd (one thread, one poll loop) until both
+ * finished, one failed, or a deadlock: a round in which both sides said WANT and poll()
+ * with timeout 0 finds neither side's awaited event ready. When settle_ms > 0 (TCP, whose
+ * window updates may lag a read), a poll that finds nothing is repeated with that timeout,
+ * and only `settle_rounds` such empty polls in a row make a deadlock: a bounded
+ * no-progress watchdog counted in rounds.
+ */
+static CAPI_UNUSED int
+xrun_fds(struct xside *a, int afd, struct xside *b, int bfd, int settle_ms, int settle_rounds,
+    long max_rounds)
+{
+	int empty = 0;
+
+	for (long round = 0; round < max_rounds; round++) {
+		int ma = xside_step(a);
+		int mb = xside_step(b);
+		struct pollfd pf[2];
+		int n = 0, r;
+
+		if (a->failed || b->failed)
+			return XO_FAILED;
+		if (a->done && b->done)
+			return XO_DONE;
+		if (ma != 0 || mb != 0) {
+			empty = 0;
+			continue;
+		}
+		if (!a->done)
+			pf[n++] = (struct pollfd){ .fd = afd, .events = (short)a->want };
+		if (!b->done)
+			pf[n++] = (struct pollfd){ .fd = bfd, .events = (short)b->want };
+		r = poll(pf, (nfds_t)n, 0);
+		if (r == 0 && settle_ms > 0 && ++empty < settle_rounds)
+			r = poll(pf, (nfds_t)n, settle_ms);
+		if (r == 0 && (settle_ms == 0 || empty >= settle_rounds))
+			return XO_DEADLOCK;
+		if (r > 0)
+			empty = 0;
+	}
+	return XO_SPIN;
+}
+
+/* ------------------------------------------- scripted exchanges in two threads */
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+/*
+ * One side of a scripted exchange on a blocking fd, in its own thread. xrun_threads()
+ * watches both: a deadlock is both threads blocked in a write system call
+ * (/proc/self/task/TID/syscall) at two samples with neither scheduled in between (its
+ * context-switch counts unchanged), so both were blocked at once with nobody left to read;
+ * then shutdown(2) on both fds ends it, so nothing hangs and slowness cannot fake one.
+ */
+struct xthread {
+	struct xside *x;
+	pid_t tid;
+	long wants;       /* WANT codes seen (never expected on a blocking fd) */
+	int finished;
+	int at_deadlock;  /* x->at when the deadlock was seen, else -1 */
+};
+
+static pthread_mutex_t xthread_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t xthread_cv = PTHREAD_COND_INITIALIZER;
+
+static CAPI_UNUSED void *
+xthread_main(void *arg)
+{
+	struct xthread *t = arg;
+
+	pthread_mutex_lock(&xthread_mu);
+	t->tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_broadcast(&xthread_cv);
+	pthread_mutex_unlock(&xthread_mu);
+	while (!t->x->done) {
+		if (xside_step(t->x) == 0 && !t->x->done && ++t->wants > 1000)
+			xside_fail(t->x, "a WANT code on a blocking fd, 1000 times", 0);
+	}
+	pthread_mutex_lock(&xthread_mu);
+	t->finished = 1;
+	pthread_cond_broadcast(&xthread_cv);
+	pthread_mutex_unlock(&xthread_mu);
+	return NULL;
+}
+
+struct xsample {
+	long nr;            /* system call number, -1 when running */
+	long long switches; /* voluntary + involuntary context switches, -1 unknown */
+};
+
+static CAPI_UNUSED struct xsample
+xthread_sample(pid_t tid)
+{
+	struct xsample s = { -1, -1 };
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) != NULL && line[0] >= '0' && line[0] <= '9')
+			s.nr = strtol(line, NULL, 10);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if ((f = fopen(path, "r")) != NULL) {
+		long long v;
+		s.switches = 0;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %lld", &v) == 1 ||
+			    sscanf(line, "nonvoluntary_ctxt_switches: %lld", &v) == 1)
+				s.switches += v;
+		fclose(f);
+	}
+	return s;
+}
+
+static CAPI_UNUSED int
+xsyscall_is_write(long nr)
+{
+	return nr == SYS_write || nr == SYS_writev || nr == SYS_sendto || nr == SYS_sendmsg;
+}
+
+/*
+ * Runs sides a (on blocking fd afd) and b (on bfd) in two threads. Returns XO_DONE,
+ * XO_FAILED or XO_DEADLOCK (after shutdown(2) of both fds; ta/tb->at_deadlock then tell
+ * where each side stood).
+ */
+static CAPI_UNUSED int
+xrun_threads(struct xside *a, int afd, struct xside *b, int bfd, struct xthread *ta,
+    struct xthread *tb)
+{
+	pthread_t pa, pb;
+	struct xsample a0 = { -1, -1 }, b0 = { -1, -1 };
+	int deadlocked = 0;
+
+	memset(ta, 0, sizeof(*ta));
+	memset(tb, 0, sizeof(*tb));
+	ta->x = a;
+	tb->x = b;
+	ta->at_deadlock = tb->at_deadlock = -1;
+	REQUIRE(pthread_create(&pa, NULL, xthread_main, ta) == 0);
+	REQUIRE(pthread_create(&pb, NULL, xthread_main, tb) == 0);
+	pthread_mutex_lock(&xthread_mu);
+	while (ta->tid == 0 || tb->tid == 0)
+		pthread_cond_wait(&xthread_cv, &xthread_mu);
+	while (!(ta->finished && tb->finished)) {
+		struct xsample sa, sb;
+		struct timespec ts;
+		int both_running = !ta->finished && !tb->finished;
+
+		pthread_mutex_unlock(&xthread_mu);
+		sa = xthread_sample(ta->tid);
+		sb = xthread_sample(tb->tid);
+		if (both_running && xsyscall_is_write(sa.nr) && xsyscall_is_write(sb.nr) &&
+		    sa.nr == a0.nr && sb.nr == b0.nr && sa.switches == a0.switches &&
+		    sb.switches == b0.switches && sa.switches >= 0 && sb.switches >= 0) {
+			ta->at_deadlock = a->at; /* both blocked: nothing changes these */
+			tb->at_deadlock = b->at;
+			deadlocked = 1;
+			shutdown(afd, SHUT_RDWR);
+			shutdown(bfd, SHUT_RDWR);
+			pthread_mutex_lock(&xthread_mu);
+			break;
+		}
+		a0 = sa;
+		b0 = sb;
+		/* Wait for a thread to finish, or look again in a millisecond: the verdict is
+		 * the state above, never the time waited. */
+		pthread_mutex_lock(&xthread_mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (!(ta->finished && tb->finished))
+			pthread_cond_timedwait(&xthread_cv, &xthread_mu, &ts);
+	}
+	pthread_mutex_unlock(&xthread_mu);
+	pthread_join(pa, NULL);
+	pthread_join(pb, NULL);
+	if (deadlocked)
+		return XO_DEADLOCK;
+	if (a->failed || b->failed)
+		return XO_FAILED;
+	if (ta->wants || tb->wants)
+		FAILF("WANT codes on blocking fds: %s %ld, %s %ld", a->name, ta->wants, b->name,
+		    tb->wants);
+	return XO_DONE;
+}
+
 #endif /* CAPI_COMMON_H */

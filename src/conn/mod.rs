@@ -511,6 +511,8 @@ impl Conn {
     fn complete_handshake(&mut self) -> Step<()> {
         self.flush_queue(Scope::Due)?;
         if self.sched.policy == TicketPolicy::Immediate && self.sched.held() > 0 {
+            // Released, they are due: sent here, drained from the memory transport.
+            self.sched.release();
             match self.flush_queue(Scope::All) {
                 Ok(()) => {}
                 // As in OpenSSL: a peer that has gone counts as having been sent the tickets.
