@@ -1,0 +1,282 @@
+/*
+ * blocking-client: a minimal HTTPS/1.0 client on blocking sockets, no event loop.
+ *
+ *   blocking-client [-C cafile] [-a alpn-list] [-p 1.2|1.3] [-n servername]
+ *                   [--insecure-noverify] host port [path]
+ *
+ * Connects to host:port with socket()+connect(), starts TLS with
+ * tls_connect_socket() (the server name is -n, else host), sends
+ * "GET path HTTP/1.0", reads the response to the end of the stream and writes
+ * its body to stdout.  After the handshake it prints one line on stderr:
+ *
+ *   nbtls: version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 alpn=http/1.1
+ *
+ * (alpn=- when none was negotiated).  Exit status 0 only when the TLS exchange
+ * succeeded and the server answered 2xx; otherwise the error (tls_error()) goes
+ * to stderr and the status is 1.  Certificates are verified by default
+ * (system trust store, or -C); --insecure-noverify turns off all checks.
+ *
+ * On a blocking socket a WANT code is not expected, but libtls (and OpenSSL
+ * under it) can return one, e.g. after TLS 1.3 session tickets arrive: as the
+ * tls_read(3) man page says, the call is simply repeated.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "tlsapi.h"
+
+#define PROG "blocking-client"
+#define MAX_HEADER (64 * 1024)
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: " PROG " [-C cafile] [-a alpn-list] [-p 1.2|1.3] "
+	    "[-n servername] [--insecure-noverify] host port [path]\n");
+	exit(1);
+}
+
+static void
+die(const char *what, const char *msg)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
+	exit(1);
+}
+
+static void
+die_tls(struct tls *ctx, const char *what)
+{
+	die(what, tls_error(ctx));
+}
+
+static int
+want(ssize_t rv)
+{
+	return rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT;
+}
+
+/* Plain blocking TCP connect: try every address getaddrinfo() returns. */
+static int
+tcp_connect(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, gai, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
+		die("getaddrinfo", gai_strerror(gai));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		die("connect", strerror(saved));
+	return fd;
+}
+
+static void
+write_all_tls(struct tls *ctx, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = tls_write(ctx, buf, len);
+		if (want(n))
+			continue;
+		if (n == -1)
+			die_tls(ctx, "tls_write");
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+write_all_stdout(const char *buf, size_t len)
+{
+	if (len > 0 && fwrite(buf, 1, len, stdout) != len)
+		die("stdout", strerror(errno));
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "insecure-noverify", no_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cafile = NULL, *alpn = NULL, *servername = NULL;
+	const char *host, *port, *path = "/";
+	uint32_t protocols = 0;
+	int insecure = 0, ch, fd;
+	struct tls_config *cfg;
+	struct tls *ctx;
+	char req[2048];
+	char *hdr;
+	size_t hdrlen = 0;
+	int in_header = 1, status = 0;
+	ssize_t n;
+	int rv;
+
+	while ((ch = getopt_long(argc, argv, "C:a:p:n:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'C': cafile = optarg; break;
+		case 'a': alpn = optarg; break;
+		case 'n': servername = optarg; break;
+		case 'I': insecure = 1; break;
+		case 'p':
+			if (strcmp(optarg, "1.2") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_2;
+			else if (strcmp(optarg, "1.3") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_3;
+			else
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > 3)
+		usage();
+	host = argv[0];
+	port = argv[1];
+	if (argc == 3)
+		path = argv[2];
+	if (strlen(path) > 1024 || strpbrk(path, "\r\n") != NULL)
+		die("path", "too long or contains a line break");
+
+	/* libtls on OpenSSL writes with write(2): a peer that went away must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tls_init() != 0)
+		die("tls_init", "failed");
+	if ((cfg = tls_config_new()) == NULL)
+		die("tls_config_new", "failed");
+	if (cafile != NULL && tls_config_set_ca_file(cfg, cafile) == -1)
+		die("CA file", tls_config_error(cfg));
+	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
+		die("ALPN", tls_config_error(cfg));
+	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
+		die("protocols", tls_config_error(cfg));
+	if (insecure) {
+		tls_config_insecure_noverifycert(cfg);
+		tls_config_insecure_noverifyname(cfg);
+		tls_config_insecure_noverifytime(cfg);
+	}
+
+	if ((ctx = tls_client()) == NULL)
+		die("tls_client", "failed");
+	if (tls_configure(ctx, cfg) == -1)
+		die_tls(ctx, "tls_configure");
+
+	fd = tcp_connect(host, port);
+	if (tls_connect_socket(ctx, fd, servername != NULL ? servername : host) == -1)
+		die_tls(ctx, "tls_connect_socket");
+
+	while (want(rv = tls_handshake(ctx)))
+		;
+	if (rv == -1)
+		die_tls(ctx, "handshake");
+	{
+		const char *alpn_sel = tls_conn_alpn_selected(ctx);
+		const char *version = tls_conn_version(ctx);
+		const char *cipher = tls_conn_cipher(ctx);
+		fprintf(stderr, "nbtls: version=%s cipher=%s alpn=%s\n",
+		    version != NULL ? version : "?", cipher != NULL ? cipher : "?",
+		    alpn_sel != NULL ? alpn_sel : "-");
+	}
+
+	{
+		const char *hostname = servername != NULL ? servername : host;
+		int with_port = strcmp(port, "443") != 0;
+		int len = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s%s%s\r\n\r\n",
+		    path, hostname, with_port ? ":" : "", with_port ? port : "");
+		if (len < 0 || (size_t)len >= sizeof(req))
+			die("request", "too long");
+		write_all_tls(ctx, req, (size_t)len);
+	}
+
+	/* Read to the end of the stream; strip the HTTP header, print the body. */
+	if ((hdr = malloc(MAX_HEADER)) == NULL)
+		die("malloc", strerror(errno));
+	for (;;) {
+		char buf[16384];
+		n = tls_read(ctx, buf, sizeof(buf));
+		if (want(n))
+			continue;
+		if (n == -1)
+			die_tls(ctx, "tls_read");
+		if (n == 0)
+			break;
+		if (!in_header) {
+			write_all_stdout(buf, (size_t)n);
+			continue;
+		}
+		if (hdrlen + (size_t)n > MAX_HEADER)
+			die("response", "HTTP header too long");
+		memcpy(hdr + hdrlen, buf, (size_t)n);
+		hdrlen += (size_t)n;
+		if (hdrlen >= 5 && memcmp(hdr, "HTTP/", 5) != 0)
+			die("response", "not an HTTP response");
+		{
+			char *end = memmem(hdr, hdrlen, "\r\n\r\n", 4);
+			size_t skip = 4;
+			if (end == NULL) {
+				end = memmem(hdr, hdrlen, "\n\n", 2);
+				skip = 2;
+			}
+			if (end != NULL) {
+				size_t bodyoff = (size_t)(end - hdr) + skip;
+				char *sp = memchr(hdr, ' ', (size_t)(end - hdr));
+				status = sp != NULL ? atoi(sp + 1) : 0;
+				write_all_stdout(hdr + bodyoff, hdrlen - bodyoff);
+				in_header = 0;
+			}
+		}
+	}
+	if (in_header)
+		die("response", hdrlen == 0 ? "empty response" : "incomplete HTTP header");
+	if (fflush(stdout) != 0)
+		die("stdout", strerror(errno));
+
+	/*
+	 * An HTTP/1.0 body without Content-Length ends with the stream, and only
+	 * the server's close_notify proves it was not cut short.  After a bare EOF
+	 * tls_read() still returns 0 but tls_close() fails, and so do we: the body
+	 * already went to stdout, but truncation is never silent (exit 1).
+	 */
+	while (want(rv = tls_close(ctx)))
+		;
+	if (rv == -1)
+		die_tls(ctx, "tls_close");
+	close(fd);
+	tls_free(ctx);
+	tls_config_free(cfg);
+	free(hdr);
+
+	if (status < 200 || status > 299) {
+		fprintf(stderr, PROG ": server answered HTTP status %d\n", status);
+		return 1;
+	}
+	return 0;
+}

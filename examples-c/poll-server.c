@@ -1,0 +1,491 @@
+/*
+ * poll-server: a nonblocking TLS server driven by poll(2) and the WANT codes.
+ *
+ *   poll-server -c cert -k key [-a alpn] [-p 1.2|1.3] [-n max-connections] [--echo] port
+ *
+ * Listens on 127.0.0.1:port (port 0 picks a free one) and prints
+ * "listening on PORT" on stdout, flushed, once it accepts connections.  It
+ * serves many clients at once; each connection is a small state machine whose
+ * poll events come only from the last TLS call: TLS_WANT_POLLIN waits for
+ * POLLIN, TLS_WANT_POLLOUT for POLLOUT.  Every step calls into the TLS
+ * library until it says WANT, so plaintext the library already decrypted is
+ * never left waiting for a readiness event that will not come.
+ *
+ * Default mode: read an HTTP request up to the blank line, answer
+ *   HTTP/1.0 200 OK ... hello from nbtls: TLSv1.3 alpn=http/1.1
+ * then tls_close() and close the socket.  --echo: send back every byte read
+ * until the peer ends the stream, then close.
+ *
+ * After tls_close() the socket is half-closed and drained for up to two
+ * seconds before close(2) (a "lingering close"), so that bytes the client
+ * still sends (its close_notify) do not make our kernel answer with a TCP
+ * reset that could destroy the response in the client's receive buffer.
+ *
+ * -n N: stop accepting after N connections and exit once they are all
+ * finished; the exit status is 1 if any of them failed, else 0.  Without -n
+ * it runs until killed.  One log line per event goes to stderr.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tlsapi.h"
+
+#define PROG "poll-server"
+#define LINGER_MS 2000
+#define REQ_MAX 8192
+#define IOBUF 16384
+
+enum state {
+	ST_HANDSHAKE,	/* tls_handshake() until 0 */
+	ST_READ_REQ,	/* tls_read() until the blank line ending the request */
+	ST_ECHO_READ,	/* tls_read() a chunk to echo */
+	ST_WRITE,	/* tls_write() out[outoff..outlen), then go to ->next */
+	ST_CLOSE,	/* tls_close() until 0 or -1 */
+	ST_LINGER,	/* half-closed: read and discard until EOF or the deadline */
+	ST_DONE,
+};
+
+struct conn {
+	int id;
+	int fd;
+	struct tls *tls;
+	enum state st, next;
+	short events;		/* what poll() waits for: set from the WANT code */
+	int failed;
+	long long deadline;	/* ST_LINGER: monotonic ms */
+	size_t inlen;
+	size_t outlen, outoff;
+	char in[REQ_MAX + 1];
+	char out[IOBUF];
+};
+
+static int echo_mode;
+
+static const char *
+or_dash(const char *s)
+{
+	return s != NULL ? s : "-";
+}
+static int any_failed;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: " PROG " -c cert -k key [-a alpn] [-p 1.2|1.3] "
+	    "[-n max-connections] [--echo] port\n");
+	exit(1);
+}
+
+static void
+die(const char *what, const char *msg)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
+	exit(1);
+}
+
+static void
+conn_fail(struct conn *c, const char *what)
+{
+	const char *msg = tls_error(c->tls);
+	fprintf(stderr, PROG ": conn %d: %s failed: %s\n", c->id, what,
+	    msg != NULL ? msg : "unknown error");
+	c->failed = 1;
+	any_failed = 1;
+	c->st = ST_DONE;	/* no close_notify after a failure: just drop it */
+}
+
+/* Returns 1 (and sets the poll events) when rv is a WANT code. */
+static int
+wants(struct conn *c, ssize_t rv)
+{
+	if (rv == TLS_WANT_POLLIN) {
+		c->events = POLLIN;
+		return 1;
+	}
+	if (rv == TLS_WANT_POLLOUT) {
+		c->events = POLLOUT;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+make_response(struct conn *c)
+{
+	const char *version = tls_conn_version(c->tls);
+	const char *alpn = tls_conn_alpn_selected(c->tls);
+	char body[256];
+	int blen, len;
+
+	blen = snprintf(body, sizeof(body), "hello from nbtls: %s alpn=%s\n",
+	    version != NULL ? version : "?", or_dash(alpn));
+	len = snprintf(c->out, sizeof(c->out),
+	    "HTTP/1.0 200 OK\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Content-Length: %d\r\n"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "%s", blen, body);
+	c->outlen = (size_t)len;
+	c->outoff = 0;
+}
+
+/* Drive one connection as far as it goes without blocking. */
+static void
+step(struct conn *c)
+{
+	ssize_t n;
+	int rv;
+
+	for (;;) {
+		switch (c->st) {
+		case ST_HANDSHAKE:
+			rv = tls_handshake(c->tls);
+			if (wants(c, rv))
+				return;
+			if (rv == -1) {
+				conn_fail(c, "handshake");
+				return;
+			}
+			fprintf(stderr, PROG ": conn %d: handshake done: %s %s alpn=%s sni=%s\n",
+			    c->id, or_dash(tls_conn_version(c->tls)), or_dash(tls_conn_cipher(c->tls)),
+			    or_dash(tls_conn_alpn_selected(c->tls)),
+			    or_dash(tls_conn_servername(c->tls)));
+			c->st = echo_mode ? ST_ECHO_READ : ST_READ_REQ;
+			break;
+
+		case ST_READ_REQ:
+			if (c->inlen == REQ_MAX) {
+				fprintf(stderr, PROG ": conn %d: request too large\n", c->id);
+				c->failed = any_failed = 1;
+				c->st = ST_CLOSE;
+				break;
+			}
+			n = tls_read(c->tls, c->in + c->inlen, REQ_MAX - c->inlen);
+			if (wants(c, n))
+				return;
+			if (n == -1) {
+				conn_fail(c, "tls_read");
+				return;
+			}
+			if (n == 0) {
+				fprintf(stderr, PROG ": conn %d: peer ended the stream before the "
+				    "end of the request\n", c->id);
+				c->st = ST_CLOSE;
+				break;
+			}
+			c->inlen += (size_t)n;
+			c->in[c->inlen] = '\0';
+			if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL) {
+				make_response(c);
+				c->st = ST_WRITE;
+				c->next = ST_CLOSE;
+			}
+			break;
+
+		case ST_ECHO_READ:
+			n = tls_read(c->tls, c->out, sizeof(c->out));
+			if (wants(c, n))
+				return;
+			if (n == -1) {
+				conn_fail(c, "tls_read");
+				return;
+			}
+			if (n == 0) {
+				c->st = ST_CLOSE;
+				break;
+			}
+			c->outlen = (size_t)n;
+			c->outoff = 0;
+			c->st = ST_WRITE;
+			c->next = ST_ECHO_READ;
+			break;
+
+		case ST_WRITE:
+			if (c->outoff == c->outlen) {
+				c->st = c->next;
+				break;
+			}
+			n = tls_write(c->tls, c->out + c->outoff, c->outlen - c->outoff);
+			if (wants(c, n))
+				return;
+			if (n == -1) {
+				conn_fail(c, "tls_write");
+				return;
+			}
+			c->outoff += (size_t)n;
+			break;
+
+		case ST_CLOSE:
+			rv = tls_close(c->tls);
+			if (wants(c, rv))
+				return;
+			if (rv == -1) {
+				/* e.g. the peer already went away: not worth failing for */
+				const char *msg = tls_error(c->tls);
+				fprintf(stderr, PROG ": conn %d: tls_close: %s\n", c->id,
+				    msg != NULL ? msg : "unknown error");
+			}
+			shutdown(c->fd, SHUT_WR);
+			c->st = ST_LINGER;
+			c->deadline = now_ms() + LINGER_MS;
+			break;
+
+		case ST_LINGER: {
+			char buf[4096];
+			if (now_ms() >= c->deadline) {
+				c->st = ST_DONE;
+				return;
+			}
+			n = read(c->fd, buf, sizeof(buf));
+			if (n > 0)
+				break;
+			if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+				c->events = POLLIN;
+				return;
+			}
+			c->st = ST_DONE;	/* EOF or error */
+			return;
+		}
+
+		case ST_DONE:
+			return;
+		}
+	}
+}
+
+static void
+conn_free(struct conn *c)
+{
+	fprintf(stderr, PROG ": conn %d: %s\n", c->id, c->failed ? "failed" : "done");
+	if (c->tls != NULL)
+		tls_free(c->tls);
+	close(c->fd);
+	free(c);
+}
+
+static int
+listen_loopback(const char *port)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	char *end;
+	long p = strtol(port, &end, 10);
+	int fd, one = 1;
+
+	if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
+		usage();
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		die("socket", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		die("bind", strerror(errno));
+	if (listen(fd, 128) == -1)
+		die("listen", strerror(errno));
+	if (getsockname(fd, (struct sockaddr *)&sin, &slen) == -1)
+		die("getsockname", strerror(errno));
+	printf("listening on %u\n", (unsigned)ntohs(sin.sin_port));
+	fflush(stdout);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "echo", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cert = NULL, *key = NULL, *alpn = NULL;
+	uint32_t protocols = 0;
+	long max_conns = 0, accepted = 0, finished = 0;
+	struct tls_config *cfg;
+	struct tls *server;
+	struct conn **conns = NULL;
+	struct pollfd *pfds = NULL;
+	size_t nconns = 0, cap = 0;
+	int lfd, ch, next_id = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:k:a:p:n:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'a': alpn = optarg; break;
+		case 'E': echo_mode = 1; break;
+		case 'n': {
+			char *end;
+			max_conns = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || max_conns < 0)
+				usage();
+			break;
+		}
+		case 'p':
+			if (strcmp(optarg, "1.2") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_2;
+			else if (strcmp(optarg, "1.3") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_3;
+			else
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || cert == NULL || key == NULL)
+		usage();
+
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tls_init() != 0)
+		die("tls_init", "failed");
+	if ((cfg = tls_config_new()) == NULL)
+		die("tls_config_new", "failed");
+	if (tls_config_set_keypair_file(cfg, cert, key) == -1)
+		die("keypair", tls_config_error(cfg));
+	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
+		die("ALPN", tls_config_error(cfg));
+	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
+		die("protocols", tls_config_error(cfg));
+	if ((server = tls_server()) == NULL)
+		die("tls_server", "failed");
+	if (tls_configure(server, cfg) == -1)
+		die("tls_configure", tls_error(server));
+
+	lfd = listen_loopback(argv[0]);
+
+	while (max_conns == 0 || finished < max_conns) {
+		int accepting = max_conns == 0 || accepted < max_conns;
+		long long now = now_ms();
+		int timeout = -1;
+		size_t i, np = 0;
+
+		if (cap < nconns + 1) {
+			cap = (nconns + 1) * 2;
+			pfds = realloc(pfds, cap * sizeof(*pfds));
+			if (pfds == NULL)
+				die("realloc", strerror(errno));
+		}
+		if (accepting) {
+			pfds[np].fd = lfd;
+			pfds[np].events = POLLIN;
+			pfds[np].revents = 0;
+			np++;
+		}
+		for (i = 0; i < nconns; i++) {
+			struct conn *c = conns[i];
+			pfds[np].fd = c->fd;
+			pfds[np].events = c->events;
+			pfds[np].revents = 0;
+			np++;
+			if (c->st == ST_LINGER) {
+				long long left = c->deadline - now;
+				if (left < 0)
+					left = 0;
+				if (timeout == -1 || left < timeout)
+					timeout = (int)left;
+			}
+		}
+		if (poll(pfds, np, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll", strerror(errno));
+		}
+
+		/* Existing connections first (pfds indices match conns[] before accepting). */
+		for (i = 0; i < nconns; i++) {
+			struct conn *c = conns[i];
+			struct pollfd *p = &pfds[i + (accepting ? 1 : 0)];
+			if (p->revents != 0 || (c->st == ST_LINGER && now_ms() >= c->deadline))
+				step(c);
+		}
+		/* Drop finished connections, keeping the order of the rest. */
+		{
+			size_t j = 0;
+			for (i = 0; i < nconns; i++) {
+				if (conns[i]->st == ST_DONE) {
+					conn_free(conns[i]);
+					finished++;
+				} else
+					conns[j++] = conns[i];
+			}
+			nconns = j;
+		}
+
+		if (accepting && (pfds[0].revents & POLLIN)) {
+			while (max_conns == 0 || accepted < max_conns) {
+				struct conn *c;
+				struct tls *cctx = NULL;
+				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+				if (fd == -1) {
+					if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+					    errno != ECONNABORTED)
+						fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
+					break;
+				}
+				accepted++;
+				if (tls_accept_socket(server, &cctx, fd) == -1) {
+					fprintf(stderr, PROG ": tls_accept_socket: %s\n",
+					    or_dash(tls_error(server)));
+					any_failed = 1;
+					close(fd);
+					finished++;
+					continue;
+				}
+				if ((c = calloc(1, sizeof(*c))) == NULL)
+					die("calloc", strerror(errno));
+				c->id = next_id++;
+				c->fd = fd;
+				c->tls = cctx;
+				c->st = ST_HANDSHAKE;
+				fprintf(stderr, PROG ": conn %d: accepted\n", c->id);
+				step(c);	/* nothing to read yet, probably: sets the events */
+				if (c->st == ST_DONE) {
+					conn_free(c);
+					finished++;
+					continue;
+				}
+				if (nconns % 64 == 0) {
+					conns = realloc(conns, (nconns + 64) * sizeof(*conns));
+					if (conns == NULL)
+						die("realloc", strerror(errno));
+				}
+				conns[nconns++] = c;
+			}
+		}
+	}
+
+	close(lfd);
+	free(conns);
+	free(pfds);
+	tls_free(server);
+	tls_config_free(cfg);
+	return any_failed ? 1 : 0;
+}
