@@ -98,6 +98,16 @@ pub struct Conn {
     /// Whether any I/O call has run (a connection's NONE policy must come before).
     started: bool,
     buffer_limit: usize,
+    /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
+    pending: Option<Box<Pending>>,
+}
+
+/// A server connection waiting for its ClientHello. The config is chosen once it is read:
+/// a client whose ALPN list shares nothing with ours continues without ALPN, as libtls does
+/// (rustls alone would refuse the handshake).
+struct Pending {
+    acceptor: rustls::server::Acceptor,
+    config: Arc<ServerConfig>,
 }
 
 impl Conn {
@@ -118,10 +128,13 @@ impl Conn {
         Ok(Self::new(Connection::Client(tls), io, settings, TicketPolicy::Deferred, name))
     }
 
-    /// A server connection.
+    /// A server connection. Until the ClientHello is read it is an Acceptor; `self.tls` is a
+    /// placeholder then (handshaking, nothing queued).
     pub fn server(config: Arc<ServerConfig>, io: Box<dyn Transport>, settings: &Settings) -> Result<Self, Error> {
-        let tls = ServerConnection::new(config).map_err(|e| Error::tls(&e))?;
-        Ok(Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None))
+        let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
+        let mut conn = Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
+        conn.pending = Some(Box::new(Pending { acceptor: rustls::server::Acceptor::default(), config }));
+        Ok(conn)
     }
 
     fn new(
@@ -146,6 +159,7 @@ impl Conn {
             servername: name.map(str::to_owned),
             started: false,
             buffer_limit: settings.buffer_limit,
+            pending: None,
         }
     }
 
@@ -315,7 +329,7 @@ impl Conn {
         while !data.is_empty() {
             let was_handshaking = self.tls.is_handshaking();
             let before = self.queued();
-            match self.tls.read_tls(&mut data) {
+            match self.read_into(&mut data) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
@@ -406,8 +420,8 @@ impl Conn {
                 ));
             }
             let quiet = quiet.ok_or_else(|| Error::state("context is not configured"))?;
-            self.tls = Connection::Server(ServerConnection::new(quiet).map_err(|e| Error::tls(&e))?);
-            self.tls.set_buffer_limit(Some(self.buffer_limit));
+            let pending = self.pending.as_mut().ok_or_else(|| Error::state("the ClientHello was already read"))?;
+            pending.config = quiet;
         } else if self.phase != Phase::Handshaking {
             return Err(Error::state("the handshake is complete: the tickets' schedule is fixed"));
         } else if self.sched.policy == TicketPolicy::None {
@@ -551,7 +565,8 @@ impl Conn {
     fn read_and_process(&mut self) -> Step<Got> {
         let was_handshaking = self.tls.is_handshaking();
         let before = self.queued();
-        let got = match self.tls.read_tls(&mut Input(&mut *self.io)) {
+        let mut input = Input(&mut *self.io);
+        let got = match Self::read_tls_into(&mut self.tls, &mut self.pending, &mut input) {
             Ok(0) => Got::Eof,
             Ok(_) => Got::Data,
             Err(e) if would_block(&e) => return Ok(Got::Blocked),
@@ -564,6 +579,9 @@ impl Conn {
     /// Processes what was just read; bytes this queues are classified here: out-of-turn
     /// ones join the held tail.
     fn process(&mut self, was_handshaking: bool, before: usize) -> Step<()> {
+        if self.pending.is_some() {
+            return self.try_accept();
+        }
         match self.tls.process_new_packets() {
             Ok(st) => {
                 let added = st.tls_bytes_to_write().saturating_sub(before);
@@ -574,6 +592,49 @@ impl Conn {
             }
             Err(e) => Err(self.fatal(Error::tls(&e))),
         }
+    }
+
+    fn read_into(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        Self::read_tls_into(&mut self.tls, &mut self.pending, rd)
+    }
+
+    fn read_tls_into(tls: &mut Connection, pending: &mut Option<Box<Pending>>, rd: &mut dyn io::Read) -> io::Result<usize> {
+        match pending {
+            Some(p) => p.acceptor.read_tls(rd),
+            None => tls.read_tls(rd),
+        }
+    }
+
+    /// Once the whole ClientHello is in, continues with the config chosen for it.
+    fn try_accept(&mut self) -> Step<()> {
+        let Some(p) = self.pending.as_mut() else { return Ok(()) };
+        match p.acceptor.accept() {
+            Ok(None) => Ok(()),
+            Ok(Some(accepted)) => {
+                let config = self.pending.take().map(|p| p.config).expect("pending");
+                let config = without_unshared_alpn(&accepted.client_hello(), config);
+                match accepted.into_connection(config) {
+                    Ok(conn) => {
+                        self.tls = Connection::Server(conn);
+                        self.tls.set_buffer_limit(Some(self.buffer_limit));
+                        // The reply to the ClientHello is in-turn; records that came with it
+                        // are processed now.
+                        self.process(true, 0)
+                    }
+                    Err((e, alert)) => Err(self.fatal_accept(e, alert)),
+                }
+            }
+            Err((e, alert)) => {
+                self.pending = None;
+                Err(self.fatal_accept(e, alert))
+            }
+        }
+    }
+
+    fn fatal_accept(&mut self, e: rustls::Error, mut alert: rustls::server::AcceptedAlert) -> Stop {
+        let mut out = Output { io: &mut *self.io, limit: usize::MAX, now: true };
+        let _ = alert.write(&mut out);
+        self.fail(Error::tls(&e))
     }
 
     /// DESIGN.md "Which bytes are out-of-turn": bytes queued by the step that completes the
@@ -694,6 +755,20 @@ impl Conn {
     fn queued(&mut self) -> usize {
         self.io_state().map(|s| s.tls_bytes_to_write()).unwrap_or(0)
     }
+}
+
+/// The config to continue with: ours, or ours without ALPN when the client offered ALPN
+/// and nothing it offered is ours (libtls then completes without ALPN).
+fn without_unshared_alpn(hello: &rustls::server::ClientHello<'_>, config: Arc<ServerConfig>) -> Arc<ServerConfig> {
+    let ours = &config.alpn_protocols;
+    let unshared = !ours.is_empty()
+        && hello.alpn().is_some_and(|mut offered| !offered.any(|p| ours.iter().any(|o| o.as_slice() == p)));
+    if !unshared {
+        return config;
+    }
+    let mut c = (*config).clone();
+    c.alpn_protocols.clear();
+    Arc::new(c)
 }
 
 struct NowReader<'a>(&'a mut dyn Transport);

@@ -456,3 +456,19 @@ fn memory_transport_truncation_needs_feed_eof() {
     assert_eq!(s.read(&mut buf), Ok(0));
     assert_eq!(s.end_of_stream_error().map(|e| e.code), Some(Code::Truncated));
 }
+
+#[test]
+fn alpn_without_overlap_completes_without_alpn_as_libtls() {
+    let setup = Setup { alpn_client: vec!["h2"], alpn_server: vec!["http/1.1"], ..Default::default() };
+    let (cc, sc) = configs(&setup);
+    let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
+    assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
+    assert_eq!(s.info().unwrap().alpn, None);
+    assert_eq!(c.info().unwrap().alpn, None);
+    // And with overlap the server's preference wins.
+    let setup = Setup { alpn_client: vec!["h2", "http/1.1"], alpn_server: vec!["http/1.1", "h2"], ..Default::default() };
+    let (cc, sc) = configs(&setup);
+    let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
+    assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
+    assert_eq!(s.info().unwrap().alpn.as_deref(), Some(&b"http/1.1"[..]));
+}
