@@ -11,7 +11,7 @@ export NBTLS_LIBDIR := $(abspath $(LIBDIR))
 export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
-.PHONY: all lib header check-header certs test test-rust test-c asan valgrind peers \
+.PHONY: test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
         examples demo bench install clean
 
 all: lib
@@ -37,11 +37,18 @@ test-rust:
 
 test-c: lib certs
 	sh tests/check-symbols.sh
+	sh tests/check-libtls-symbols.sh
 	sh tests/readme-examples.sh
 	sh capi-tests/run.sh
+	sh tests/nullability/run.sh
+	sh tests/differential/run.sh
+
+test-install: lib
+	sh tests/install-test.sh
 
 asan: lib certs
 	SANITIZE=asan sh capi-tests/run.sh
+	SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" sh tests/nullability/run.sh
 
 valgrind: lib certs
 	SANITIZE=valgrind sh capi-tests/run.sh
@@ -55,13 +62,15 @@ examples: lib
 demo: examples certs
 	sh examples-c/demo.sh
 
-test: test-rust test-c asan peers
+test: test-rust test-c asan peers test-install
 	@echo "make test: all suites passed"
 
-bench:
-	@echo "make bench: not yet supported (issue 7 owns the benchmark suite)"; exit 1
+include mk/install.mk
 
 clean:
 	$(CARGO) clean
 	$(MAKE) -C examples-c clean
 	rm -rf capi-tests/build
+
+bench:
+	@echo "make bench: not yet supported (issue 7 owns the benchmark suite)"; exit 1

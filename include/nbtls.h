@@ -501,6 +501,294 @@ const char *tls_conn_alpn_selected(struct tls *ctx);
 // the name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
 
+// Returns the path of the default CA bundle nbtls verifies against,
+// "/etc/ssl/certs/ca-certificates.crt". The string is static.
+const char *tls_default_ca_cert_file(void);
+
+// Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
+// "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
+// has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
+// OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
+// names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
+// 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
+// libtls, except those excluded with '!'. NULL means "secure".
+//
+// Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
+// nbtls has (TLS_ERROR_UNSUPPORTED).
+int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
+
+// Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
+// ignores them: rustls has no finite-field DHE suites, so none is ever used.
+//
+// Returns 0, or -1 for any other string.
+int tls_config_set_dheparams(struct tls_config *config, const char *params);
+
+// Sets the key exchange groups allowed, in preference order, from a list separated by ','
+// or ':': "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1").
+// NULL or "default" means the default, X25519, P-256 and P-384. Curves OpenSSL knows but
+// nbtls lacks (P-521, P-224, X448) are skipped.
+//
+// Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
+int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
+
+// Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
+// "none" and "auto" mean the default groups.
+//
+// Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
+int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
+
+// Makes a server choose the cipher suite by the client's preference order.
+void tls_config_prefer_ciphers_client(struct tls_config *config);
+
+// Makes a server choose the cipher suite by its own preference order (the default).
+void tls_config_prefer_ciphers_server(struct tls_config *config);
+
+// Sets the most intermediate CA certificates a server's chain may have, as OpenSSL counts
+// them (default 6; a trust anchor the server sends along does not count). rustls's webpki
+// also caps a path at 6 intermediates, so depths over 6 act as 6.
+//
+// Returns 0, or -1 for a negative depth.
+int tls_config_set_verify_depth(struct tls_config *config, int verify_depth);
+
+// Wipes the private key from `config` (overwritten, then freed). Contexts already
+// configured keep working; a later tls_configure of a server fails for want of a key, as
+// with libtls.
+void tls_config_clear_keys(struct tls_config *config);
+
+// Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
+// by a privilege-separated process) does not arise: nbtls always checks that the key
+// matches the certificate.
+void tls_config_skip_private_key_check(struct tls_config *config);
+
+// Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
+// error is sticky and makes tls_configure fail.
+void tls_config_use_fake_private_key(struct tls_config *config);
+
+// Requires the server's certificate to come with a stapled OCSP response; not yet
+// supported by nbtls (issue 6): the error is sticky and makes tls_configure fail.
+void tls_config_ocsp_require_stapling(struct tls_config *config);
+
+// Makes a server require a client certificate; not yet supported by nbtls (issue 6): the
+// error is sticky and makes tls_configure fail.
+void tls_config_verify_client(struct tls_config *config);
+
+// Makes a server ask for an optional client certificate; not yet supported by nbtls
+// (issue 6): the error is sticky and makes tls_configure fail.
+void tls_config_verify_client_optional(struct tls_config *config);
+
+// Adds a certificate and key for SNI from two PEM files; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_add_keypair_file(struct tls_config *config,
+                                const char *cert_file,
+                                const char *key_file);
+
+// Adds a certificate and key for SNI from two PEM buffers; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_add_keypair_mem(struct tls_config *config,
+                               const uint8_t *cert,
+                               size_t cert_len,
+                               const uint8_t *key,
+                               size_t key_len);
+
+// Adds an SNI certificate, key and OCSP staple from files; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_add_keypair_ocsp_file(struct tls_config *config,
+                                     const char *cert_file,
+                                     const char *key_file,
+                                     const char *ocsp_staple_file);
+
+// Adds an SNI certificate, key and OCSP staple from buffers; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_add_keypair_ocsp_mem(struct tls_config *config,
+                                    const uint8_t *cert,
+                                    size_t cert_len,
+                                    const uint8_t *key,
+                                    size_t key_len,
+                                    const uint8_t *staple,
+                                    size_t staple_len);
+
+// Sets certificate, key and OCSP staple from files; not yet supported by nbtls (nothing is
+// changed).
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_keypair_ocsp_file(struct tls_config *config,
+                                     const char *cert_file,
+                                     const char *key_file,
+                                     const char *staple_file);
+
+// Sets certificate, key and OCSP staple from buffers; not yet supported by nbtls (nothing
+// is changed).
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_keypair_ocsp_mem(struct tls_config *config,
+                                    const uint8_t *cert,
+                                    size_t cert_len,
+                                    const uint8_t *key,
+                                    size_t key_len,
+                                    const uint8_t *staple,
+                                    size_t staple_len);
+
+// Sets the OCSP response a server staples, from a file; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_ocsp_staple_file(struct tls_config *config, const char *staple_file);
+
+// Sets the OCSP response a server staples, from a buffer; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_ocsp_staple_mem(struct tls_config *config, const uint8_t *staple, size_t len);
+
+// Sets a certificate revocation list from a PEM file; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_crl_file(struct tls_config *config, const char *crl_file);
+
+// Sets a certificate revocation list from a PEM buffer; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_crl_mem(struct tls_config *config, const uint8_t *crl, size_t len);
+
+// Sets a file in which a client keeps its session; not yet supported by nbtls (sessions
+// are cached in memory, per config).
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_session_fd(struct tls_config *config, int session_fd);
+
+// Sets a server's session ID context; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_set_session_id(struct tls_config *config,
+                              const unsigned char *session_id,
+                              size_t len);
+
+// Adds a session ticket key (TLS_TICKET_KEY_SIZE bytes) with revision `keyrev`; not yet
+// supported by nbtls (each config has its own random ticket keys).
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
+int tls_config_add_ticket_key(struct tls_config *config,
+                              uint32_t keyrev,
+                              unsigned char *key,
+                              size_t keylen);
+
+// Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
+// before the handshake is complete or for NULL.
+int tls_conn_cipher_strength(struct tls *ctx);
+
+// Returns 1 if the peer presented a certificate, else 0: 1 on a client once the handshake is
+// complete (a server always presents one; a resumed session keeps the original), 0 on a
+// server (nbtls asks no client certificate until issue 6 completes), 0 before the
+// handshake is complete; -1 for NULL.
+int tls_peer_cert_provided(struct tls *ctx);
+
+// Checks whether the peer's certificate is valid for `name`; not yet supported by nbtls.
+// (A client already verifies the server name unless tls_config_insecure_noverifyname.)
+//
+// Returns 0 ("does not contain": fails closed) with the message in tls_last_error().
+int tls_peer_cert_contains_name(struct tls *ctx, const char *name);
+
+// Returns the hash of the peer's certificate ("SHA256:" and hex); not yet supported by
+// nbtls.
+//
+// Returns NULL, with the message in tls_last_error().
+const char *tls_peer_cert_hash(struct tls *ctx);
+
+// Returns the issuer of the peer's certificate; not yet supported by nbtls.
+//
+// Returns NULL, with the message in tls_last_error().
+const char *tls_peer_cert_issuer(struct tls *ctx);
+
+// Returns the subject of the peer's certificate; not yet supported by nbtls.
+//
+// Returns NULL, with the message in tls_last_error().
+const char *tls_peer_cert_subject(struct tls *ctx);
+
+// Returns the notBefore time of the peer's certificate; not yet supported by nbtls.
+//
+// Returns -1, with the message in tls_last_error().
+time_t tls_peer_cert_notbefore(struct tls *ctx);
+
+// Returns the notAfter time of the peer's certificate; not yet supported by nbtls.
+//
+// Returns -1, with the message in tls_last_error().
+time_t tls_peer_cert_notafter(struct tls *ctx);
+
+// Returns the peer's certificate chain in PEM, its length in `*len`; not yet supported by
+// nbtls.
+//
+// Returns NULL (and `*len` 0 when `len` is not NULL), with the message in tls_last_error().
+const uint8_t *tls_peer_cert_chain_pem(struct tls *ctx, size_t *len);
+
+// Processes an OCSP response for the peer's certificate; not yet supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)", in
+// tls_error(ctx)).
+int tls_ocsp_process_response(struct tls *ctx, const unsigned char *response, size_t size);
+
+// Returns the OCSP certificate status (TLS_OCSP_CERT_*) of the peer's stapled response.
+// nbtls does not yet request or process OCSP (issue 6), so there is never one.
+//
+// Returns -1, as libtls does without a response.
+int tls_peer_ocsp_cert_status(struct tls *ctx);
+
+// Returns the CRL reason (TLS_CRL_REASON_*) of the peer's stapled OCSP response; there is
+// never one (OCSP is not yet supported, issue 6).
+//
+// Returns -1, as libtls does without a response.
+int tls_peer_ocsp_crl_reason(struct tls *ctx);
+
+// Returns the nextUpdate time of the peer's stapled OCSP response; there is never one
+// (OCSP is not yet supported, issue 6).
+//
+// Returns -1, as libtls does without a response.
+time_t tls_peer_ocsp_next_update(struct tls *ctx);
+
+// Returns the response status (TLS_OCSP_RESPONSE_*) of the peer's stapled OCSP response;
+// there is never one (OCSP is not yet supported, issue 6).
+//
+// Returns -1, as libtls does without a response.
+int tls_peer_ocsp_response_status(struct tls *ctx);
+
+// Returns a text summary of the peer's stapled OCSP response; there is never one (OCSP is
+// not yet supported, issue 6).
+//
+// Returns NULL, as libtls does without a response.
+const char *tls_peer_ocsp_result(struct tls *ctx);
+
+// Returns the revocation time in the peer's stapled OCSP response; there is never one
+// (OCSP is not yet supported, issue 6).
+//
+// Returns -1, as libtls does without a response.
+time_t tls_peer_ocsp_revocation_time(struct tls *ctx);
+
+// Returns the thisUpdate time of the peer's stapled OCSP response; there is never one
+// (OCSP is not yet supported, issue 6).
+//
+// Returns -1, as libtls does without a response.
+time_t tls_peer_ocsp_this_update(struct tls *ctx);
+
+// Returns the OCSP responder URL of the peer's certificate; not yet supported by nbtls
+// (issue 6).
+//
+// Returns NULL, with the message in tls_last_error().
+const char *tls_peer_ocsp_url(struct tls *ctx);
+
+// Reads `file`. With `password` NULL the contents are returned as they are; with a
+// password the file must hold a private key, returned in PEM: an unencrypted key is
+// returned as it is, an encrypted one fails (nbtls does not decrypt PEM keys: decrypt it
+// first, e.g. `openssl pkey -in key.pem -out plain.pem`).
+//
+// Returns a buffer of `*len` bytes, allocated with malloc (release it with tls_unload_file,
+// which wipes it), or NULL on failure with errno set by the failed system call and the
+// message in tls_last_error().
+uint8_t *tls_load_file(const char *file, size_t *len, char *password);
+
+// Wipes and frees a buffer tls_load_file returned (`len` is its length). NULL is a no-op.
+void tls_unload_file(uint8_t *buf, size_t len);
+
 // Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
 // goes in with tls_feed and comes out with tls_drain. `servername` as for
 // tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"

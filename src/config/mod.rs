@@ -4,6 +4,7 @@
 //! `tls_configure` of a generation builds the rustls config for its role once, and every
 //! context configured from the same generation shares it (and so the session cache).
 pub mod pem;
+pub mod suites;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustls::client::ClientSessionMemoryCache;
 use rustls::server::{ProducesTickets, ServerSessionMemoryCache};
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
+use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 
 use crate::error::{Code, Error, Result};
 use crate::policy;
@@ -20,6 +22,8 @@ use crate::policy;
 pub const DEFAULT_BUFFER_LIMIT: usize = 64 * 1024;
 /// The system CA bundle, as `tls_default_ca_cert_file()` reports it.
 pub const DEFAULT_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// libtls's default verification depth.
+pub const DEFAULT_VERIFY_DEPTH: i32 = 6;
 
 /// When a TLS 1.3 server's NewSessionTickets leave (DESIGN.md "Ticket policy").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +80,15 @@ pub struct Settings {
     pub max_tickets: usize,
     /// Session lifetime in seconds (0: no tickets).
     pub session_lifetime: u32,
+    /// Cipher suites in preference order (`tls_config_set_ciphers`); `None`: all of ring's.
+    pub ciphers: Option<Vec<SupportedCipherSuite>>,
+    /// Key exchange groups in preference order (`tls_config_set_ecdhecurves`); `None`:
+    /// X25519, P-256, P-384.
+    pub groups: Option<Vec<&'static dyn SupportedKxGroup>>,
+    /// A server picks the suite by its own preference (libtls's default) or the client's.
+    pub prefer_server_ciphers: bool,
+    /// The most intermediate certificates a server's chain may have.
+    pub verify_depth: i32,
 }
 
 impl Default for Settings {
@@ -94,6 +107,10 @@ impl Default for Settings {
             num_tickets: 2,
             max_tickets: 0,
             session_lifetime: 7200,
+            ciphers: None,
+            groups: None,
+            prefer_server_ciphers: true,
+            verify_depth: DEFAULT_VERIFY_DEPTH,
         }
     }
 }
@@ -237,10 +254,11 @@ impl Config {
     }
 
     fn build_client(&self, s: &Settings) -> Result<ClientConfig> {
-        let provider = policy::provider();
-        let versions = versions(s)?;
+        let provider = provider(s);
+        let versions = versions(s, &provider)?;
         let roots = if s.checks.cert { roots(s)? } else { RootCertStore::empty() };
-        let verifier = verify::Verifier::new(roots, s.checks, provider.clone())?;
+        let verifier = verify::Verifier::new(roots, s.checks, provider.clone())?
+            .with_depth(s.verify_depth.max(0) as usize);
         let builder = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&versions)
             .map_err(|e| Error::arg(format!("protocols: {e}")))?
@@ -258,8 +276,8 @@ impl Config {
     }
 
     fn build_server(&self, s: &Settings) -> Result<ServerConfig> {
-        let provider = policy::provider();
-        let versions = versions(s)?;
+        let provider = provider(s);
+        let versions = versions(s, &provider)?;
         let cert = s
             .cert_pem
             .as_deref()
@@ -280,7 +298,7 @@ impl Config {
                 other => Error::arg(format!("server keypair: {other}")),
             })?;
         cfg.alpn_protocols = s.alpn.clone();
-        cfg.ignore_client_order = true;
+        cfg.ignore_client_order = s.prefer_server_ciphers;
         let no_tickets =
             s.ticket_policy == TicketPolicy::None || s.num_tickets == 0 || s.session_lifetime == 0;
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };
@@ -293,14 +311,43 @@ impl Config {
     }
 }
 
-fn versions(s: &Settings) -> Result<Vec<&'static rustls::SupportedProtocolVersion>> {
+/// The ring provider narrowed to the configured suites and groups.
+fn provider(s: &Settings) -> Arc<CryptoProvider> {
+    let base = policy::provider();
+    if s.ciphers.is_none() && s.groups.is_none() {
+        return base;
+    }
+    let mut p = (*base).clone();
+    if let Some(c) = &s.ciphers {
+        p.cipher_suites = c.clone();
+    }
+    if let Some(g) = &s.groups {
+        p.kx_groups = g.clone();
+    }
+    Arc::new(p)
+}
+
+/// The enabled versions that have at least one configured suite.
+fn versions(
+    s: &Settings,
+    provider: &CryptoProvider,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>> {
     let v = policy::versions(s.protocols);
     if v.is_empty() {
         return Err(Error::unsupported(
             "no usable protocol version: nbtls supports TLS 1.2 and TLS 1.3 only",
         ));
     }
-    Ok(v)
+    let usable: Vec<_> = v
+        .into_iter()
+        .filter(|ver| provider.cipher_suites.iter().any(|c| c.version() == *ver))
+        .collect();
+    if usable.is_empty() {
+        return Err(Error::unsupported(
+            "no cipher suite selected by tls_config_set_ciphers is usable with the enabled protocols",
+        ));
+    }
+    Ok(usable)
 }
 
 fn roots(s: &Settings) -> Result<RootCertStore> {

@@ -25,6 +25,9 @@ pub struct Verifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
     checks: Checks,
     provider: Arc<CryptoProvider>,
+    depth: usize,
+    /// The trust anchors' public keys, to tell a sent-along root from an intermediate.
+    anchor_keys: Vec<Vec<u8>>,
 }
 
 impl Verifier {
@@ -34,6 +37,7 @@ impl Verifier {
         checks: Checks,
         provider: Arc<CryptoProvider>,
     ) -> crate::error::Result<Self> {
+        let anchor_keys = roots.roots.iter().map(|a| a.subject_public_key_info.to_vec()).collect();
         let inner = if checks.cert {
             Some(
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -43,9 +47,42 @@ impl Verifier {
         } else {
             None
         };
-        Ok(Self { inner, checks, provider })
+        Ok(Self { inner, checks, provider, depth: usize::MAX, anchor_keys })
+    }
+
+    /// Limits the intermediates a server may present (`tls_config_set_verify_depth`), as
+    /// OpenSSL counts them: depth d allows the leaf, d intermediates and the trust anchor.
+    pub fn with_depth(mut self, depth: usize) -> Self {
+        self.depth = depth;
+        self
+    }
+
+    /// Whether `cert` carries a trust anchor's public key (only limits the depth count).
+    fn is_anchor(&self, cert: &CertificateDer<'_>) -> bool {
+        let der = cert.as_ref();
+        self.anchor_keys.iter().any(|k| !k.is_empty() && der.windows(k.len()).any(|w| w == k.as_slice()))
     }
 }
+
+/// A chain longer than the verification depth allows.
+struct ChainTooLong {
+    depth: usize,
+    found: usize,
+}
+
+impl std::fmt::Debug for ChainTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "certificate chain too long: {} intermediates, verify depth {}", self.found, self.depth)
+    }
+}
+
+impl std::fmt::Display for ChainTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl std::error::Error for ChainTooLong {}
 
 impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
@@ -59,6 +96,12 @@ impl ServerCertVerifier for Verifier {
         let Some(inner) = &self.inner else {
             return Ok(ServerCertVerified::assertion());
         };
+        // A trust anchor the server sends along is not an intermediate.
+        let found = intermediates.iter().filter(|c| !self.is_anchor(c)).count();
+        if found > self.depth {
+            let e = ChainTooLong { depth: self.depth, found };
+            return Err(Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(e)))));
+        }
         let mut now = now;
         // Each retry moves the clock into the validity window webpki reported, so that with
         // noverifytime only time failures are forgiven; the chain is still checked in full.

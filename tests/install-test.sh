@@ -1,0 +1,81 @@
+#!/bin/sh
+# Installs nbtls into a temporary DESTDIR (`make install PREFIX=/usr/local DESTDIR=…`) and
+# builds a program from outside the tree with nothing but pkg-config: once shared
+# (`pkg-config --cflags --libs nbtls`), once static (`pkg-config --static --cflags --libs
+# nbtls`, against a copy of the installed tree without the shared library, as on a system
+# that has only libnbtls.a). Both programs run. Also checks that Libs.private names every
+# system library rustc says a static link needs.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+CC=${CC:-cc}
+MAKE=${MAKE:-make}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=/usr/local
+
+$MAKE -C "$top" --no-print-directory install PREFIX=$prefix DESTDIR="$tmp/root" >"$tmp/install.log" 2>&1 ||
+	{ cat "$tmp/install.log"; echo "install-test: make install failed"; exit 1; }
+lib=$tmp/root$prefix/lib
+for f in libnbtls.so libnbtls.so.0 libnbtls.a pkgconfig/nbtls.pc; do
+	[ -e "$lib/$f" ] || { echo "install-test: $prefix/lib/$f not installed"; exit 1; }
+done
+for f in nbtls.h tls.h; do
+	[ -f "$tmp/root$prefix/include/$f" ] || { echo "install-test: $prefix/include/$f not installed"; exit 1; }
+done
+[ "$(readlink "$lib/libnbtls.so")" = libnbtls.so.0 ] || { echo "install-test: libnbtls.so is not a link to libnbtls.so.0"; exit 1; }
+
+# The system libraries a static link needs, as rustc reports them, are all in Libs.private.
+need=$(cd "$top" && cargo rustc --release --lib --crate-type staticlib -q -- --print native-static-libs 2>&1 |
+	sed -n 's/.*native-static-libs: //p' | tail -n 1)
+private=$(sed -n 's/^Libs.private: //p' "$lib/pkgconfig/nbtls.pc")
+for l in $need; do
+	[ "$l" = -lc ] && continue
+	case " $private " in *" $l "*) ;; *) echo "install-test: Libs.private lacks $l (rustc: $need)"; exit 1 ;; esac
+done
+
+# A program written for libtls, outside the tree.
+mkdir "$tmp/prog"
+cat > "$tmp/prog/prog.c" <<'C'
+#include <stdio.h>
+#include <tls.h>
+
+int
+main(void)
+{
+	struct tls_config *cfg;
+	struct tls *ctx;
+
+	if (tls_init() != 0 || (cfg = tls_config_new()) == NULL || (ctx = tls_client()) == NULL)
+		return 1;
+	if (tls_config_set_ciphers(cfg, "secure") != 0 || tls_configure(ctx, cfg) != 0) {
+		fprintf(stderr, "prog: %s\n", tls_config_error(cfg));
+		return 1;
+	}
+	printf("prog: TLS_API %d, CA file %s\n", TLS_API, tls_default_ca_cert_file());
+	tls_free(ctx);
+	tls_config_free(cfg);
+	return 0;
+}
+C
+build() { # root static-flag output
+	PKG_CONFIG_SYSROOT_DIR=$1 PKG_CONFIG_LIBDIR=$1$prefix/lib/pkgconfig pkg-config $2 --cflags --libs nbtls
+}
+
+# Shared.
+flags=$(build "$tmp/root" "")
+(cd "$tmp/prog" && $CC -Wall -Werror -o prog-shared prog.c $flags)
+readelf -d "$tmp/prog/prog-shared" | grep -q 'NEEDED.*libnbtls.so.0' ||
+	{ echo "install-test: the shared program does not need libnbtls.so.0"; exit 1; }
+LD_LIBRARY_PATH=$lib "$tmp/prog/prog-shared"
+
+# Static: a tree with libnbtls.a only.
+mkdir -p "$tmp/static"
+cp -R "$tmp/root/." "$tmp/static/"
+rm -f "$tmp/static$prefix/lib/"libnbtls.so*
+flags=$(build "$tmp/static" --static)
+(cd "$tmp/prog" && $CC -Wall -Werror -o prog-static prog.c $flags)
+if readelf -d "$tmp/prog/prog-static" | grep -q 'NEEDED.*libnbtls'; then
+	echo "install-test: the static program needs libnbtls.so"; exit 1
+fi
+"$tmp/prog/prog-static"
+echo "install-test: installed into DESTDIR; shared and static programs built with pkg-config alone ran"

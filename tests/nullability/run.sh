@@ -1,0 +1,21 @@
+#!/bin/sh
+# Generates the nullability table of every export from include/nbtls.h (gen.py), builds
+# nullability.c with the generated cases and runs it. The table is written to
+# target/nullability/table.txt (one line per pointer argument).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+CC=${CC:-cc}
+PYTHON=${PYTHON:-python3}
+LIBDIR=${NBTLS_LIBDIR:-$top/target/release}
+INCLUDE=${NBTLS_INCLUDE:-$top/include}
+CERTS=${NBTLS_CERTS:-$top/target/certs}
+out=$top/target/nullability
+mkdir -p "$out/soname"
+[ -f "$CERTS/ca.pem" ] || sh "$top/tests/gen-certs.sh" "$CERTS"
+ln -sf "$LIBDIR/libnbtls.so" "$out/soname/libnbtls.so.0"
+$PYTHON "$here/gen.py" "$INCLUDE/nbtls.h" "$out/table.txt" "$out/cases.h"
+$CC -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE -g -O1 ${SANITIZE_FLAGS:-} -I"$INCLUDE" \
+	-I"$top/capi-tests" -I"$out" -o "$out/nullability" "$here/nullability.c" \
+	-L"$LIBDIR" -lnbtls -Wl,-rpath,"$LIBDIR" -Wl,-rpath,"$out/soname" -lpthread
+"$out/nullability" "$CERTS"
