@@ -2,6 +2,7 @@
 //!
 //! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
 //! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
+pub mod peer;
 pub mod schedule;
 pub mod state;
 pub mod transport;
@@ -100,6 +101,8 @@ pub struct Conn {
     buffer_limit: usize,
     /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
     pending: Option<Box<Pending>>,
+    /// The peer's certificate, described once (issue 6, see peer.rs).
+    peer: peer::Cache,
 }
 
 /// A server connection waiting for its ClientHello. The config is chosen once it is read:
@@ -160,6 +163,7 @@ impl Conn {
             started: false,
             buffer_limit: settings.buffer_limit,
             pending: None,
+            peer: peer::Cache::default(),
         }
     }
 
@@ -651,10 +655,17 @@ impl Conn {
     /// Writes queued bytes until `scope` is sent, or the transport would block.
     fn flush_queue(&mut self, scope: Scope) -> Step<()> {
         loop {
-            let queued = self.queued();
-            let limit = match scope {
-                Scope::Due => self.sched.due(queued),
-                Scope::All => queued,
+            if !self.tls.wants_write() {
+                self.sched.sent(0);
+                return Ok(());
+            }
+            // The exact queue length is needed only while bytes are held back.
+            let (limit, queued) = match (scope, self.sched.held()) {
+                (Scope::All, _) | (Scope::Due, 0) => (usize::MAX, None),
+                (Scope::Due, _) => {
+                    let q = self.queued();
+                    (self.sched.due(q), Some(q))
+                }
             };
             if limit == 0 {
                 return Ok(());
@@ -662,7 +673,12 @@ impl Conn {
             let mut out = Output { io: &mut *self.io, limit, now: false };
             match self.tls.write_tls(&mut out) {
                 Ok(0) => return Err(self.fail(Error::new(Code::Io, "transport accepted no bytes"))),
-                Ok(n) => self.sched.sent(queued - n.min(queued)),
+                Ok(n) => {
+                    if self.sched.held() > 0 {
+                        let q = queued.map_or_else(|| self.queued(), |q| q - n.min(q));
+                        self.sched.sent(q);
+                    }
+                }
                 Err(e) if would_block(&e) => return Err(Stop::Want(Want::Write)),
                 Err(e) => return Err(self.fail(Error::io("write to transport", &e))),
             }
@@ -753,6 +769,9 @@ impl Conn {
     /// Bytes in rustls's send queue. No input is pending when this runs (every read is
     /// processed at once), so asking rustls for its state processes nothing new.
     fn queued(&mut self) -> usize {
+        if !self.tls.wants_write() {
+            return 0;
+        }
         self.io_state().map(|s| s.tls_bytes_to_write()).unwrap_or(0)
     }
 }
@@ -795,3 +814,5 @@ pub mod names;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sessions;

@@ -94,6 +94,15 @@ impl io::Write for Output<'_> {
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total <= self.limit {
+            // Nothing held back in these buffers: pass them through untouched.
+            let r = if self.now { self.io.write_now(bufs) } else { self.io.write(bufs) };
+            if let Ok(w) = r {
+                self.limit -= w.min(self.limit);
+            }
+            return r;
+        }
         let mut trimmed: [IoSlice<'_>; 64] = [IoSlice::new(&[]); 64];
         let mut left = self.limit;
         let mut n = 0;

@@ -45,6 +45,8 @@ pub struct Tls {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     conn: Option<Conn>,
     error: Mutex<Option<(Error, CString)>>,
+    /// Whether `error` holds something: lets the I/O calls skip the lock when it is empty.
+    has_error: std::sync::atomic::AtomicBool,
     info_c: OnceCell<InfoC>,
     owned_fd: Option<i32>,
     poisoned: bool,
@@ -58,6 +60,7 @@ impl Tls {
             snapshot: Mutex::new(None),
             conn: None,
             error: Mutex::new(None),
+            has_error: std::sync::atomic::AtomicBool::new(false),
             info_c: OnceCell::new(),
             owned_fd: None,
             poisoned: false,
@@ -73,11 +76,14 @@ impl Tls {
         set_last_error(&err);
         let c = to_cstring(&err.msg);
         *self.err_slot() = Some((err, c));
+        self.has_error.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Clears the error (the I/O calls do this when they start).
     pub fn clear_error(&self) {
-        *self.err_slot() = None;
+        if self.has_error.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            *self.err_slot() = None;
+        }
     }
 
     /// The error message, or NULL.
