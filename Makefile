@@ -71,6 +71,4 @@ clean:
 	$(CARGO) clean
 	$(MAKE) -C examples-c clean
 	rm -rf capi-tests/build
-
-bench:
-	@echo "make bench: not yet supported (issue 7 owns the benchmark suite)"; exit 1
+include mk/bench.mk

@@ -1,0 +1,326 @@
+/*
+ * sslbench: the workloads of tlsbench.c written against OpenSSL 3's own API (-lssl -lcrypto):
+ * one SSL_CTX per side, SSL_new per connection, both ends in this one thread over a
+ * nonblocking AF_UNIX socketpair, CPU time of the process measured.
+ *
+ * Usage: sslbench WORKLOAD CERTDIR SECONDS
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "common.h"
+
+static SSL_CTX *sctx, *cctx;
+static SSL_SESSION *last_session; /* the client's newest ticket */
+static char rbuf[16384];
+
+static const char *ossl_err(void)
+{
+	static char buf[256];
+	ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+	return buf;
+}
+
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	(void)ssl;
+	if (last_session != NULL)
+		SSL_SESSION_free(last_session);
+	last_session = sess;
+	return 1; /* we keep the reference */
+}
+
+static void setup(const char *dir, int rsa, int tickets, const char *suite)
+{
+	char cert[4096], key[4096], ca[4096];
+	snprintf(cert, sizeof cert, "%s/%s", dir, rsa ? "server-rsa.pem" : "server.pem");
+	snprintf(key, sizeof key, "%s/%s", dir, rsa ? "server-rsa.key" : "server.key");
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+
+	if ((sctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    (cctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		die("SSL_CTX_new: %s", ossl_err());
+	SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION);
+	SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(sctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(sctx, key, SSL_FILETYPE_PEM) != 1)
+		die("keypair: %s", ossl_err());
+	/* As tlsbench: no tickets for full handshakes, two (OpenSSL's default) for resumption. */
+	SSL_CTX_set_num_tickets(sctx, tickets ? 2 : 0);
+	if (!tickets)
+		SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_load_verify_locations(cctx, ca, NULL) != 1)
+		die("ca: %s", ossl_err());
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(cctx, new_session);
+	if (suite != NULL && (SSL_CTX_set_ciphersuites(sctx, suite) != 1 ||
+			      SSL_CTX_set_ciphersuites(cctx, suite) != 1))
+		die("ciphersuites %s: %s", suite, ossl_err());
+}
+
+struct conn {
+	SSL *c, *s;
+	int fd[2];
+};
+
+static void open_conn(struct conn *k)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, k->fd) == -1)
+		die("socketpair: %s", strerror(errno));
+	if ((k->c = SSL_new(cctx)) == NULL || (k->s = SSL_new(sctx)) == NULL)
+		die("SSL_new: %s", ossl_err());
+	SSL_set_fd(k->c, k->fd[0]);
+	SSL_set_fd(k->s, k->fd[1]);
+	SSL_set_tlsext_host_name(k->c, "localhost");
+	SSL_set1_host(k->c, "localhost");
+	if (last_session != NULL)
+		SSL_set_session(k->c, last_session);
+	SSL_set_connect_state(k->c);
+	SSL_set_accept_state(k->s);
+}
+
+/* 1: done or would block; dies on a real failure. */
+static int want(SSL *ssl, int r, const char *what)
+{
+	int e = SSL_get_error(ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return 1;
+	die("%s: error %d: %s", what, e, ossl_err());
+	return 0;
+}
+
+static void handshake(struct conn *k)
+{
+	int dc = 0, ds = 0, r;
+	for (long spins = 0; !(dc && ds); spins++) {
+		if (!dc && (r = SSL_do_handshake(k->c)) == 1)
+			dc = 1;
+		else if (!dc)
+			want(k->c, r, "client handshake");
+		if (!ds && (r = SSL_do_handshake(k->s)) == 1)
+			ds = 1;
+		else if (!ds)
+			want(k->s, r, "server handshake");
+		if (spins > 100000)
+			die("handshake stalled");
+	}
+}
+
+static size_t drain(SSL *t)
+{
+	size_t got = 0;
+	int r;
+	while ((r = SSL_read(t, rbuf, sizeof rbuf)) > 0)
+		got += (size_t)r;
+	want(t, r, "read");
+	return got;
+}
+
+static void transfer(SSL *from, SSL *to, const char *buf, size_t len)
+{
+	size_t off = 0, got = 0;
+	for (long spins = 0; got < len; spins++) {
+		if (off < len) {
+			int r = SSL_write(from, buf + off, (int)(len - off));
+			if (r > 0)
+				off += (size_t)r;
+			else
+				want(from, r, "write");
+		}
+		got += drain(to);
+		if (spins > 1000000)
+			die("transfer stalled");
+	}
+}
+
+static void close_conn(struct conn *k)
+{
+	SSL_shutdown(k->c);
+	SSL_shutdown(k->s);
+	SSL_free(k->c);
+	SSL_free(k->s);
+	close(k->fd[0]);
+	close(k->fd[1]);
+}
+
+static int one_connection(void)
+{
+	struct conn k;
+	open_conn(&k);
+	handshake(&k);
+	transfer(k.s, k.c, "x", 1);
+	int resumed = SSL_session_reused(k.c);
+	close_conn(&k);
+	return resumed;
+}
+
+static void run_handshakes(const char *w, double secs, int want_resumed)
+{
+	one_connection();
+	long n = 0, resumed = 0;
+	double t0 = cpu_now();
+	while (more(t0, n, secs)) {
+		resumed += one_connection();
+		n++;
+	}
+	double rate = (double)n / (cpu_now() - t0);
+	if (want_resumed && resumed != n)
+		skip(w, "only %ld of %ld connections resumed", resumed, n);
+	else if (!want_resumed && resumed != 0)
+		skip(w, "%ld of %ld connections resumed unexpectedly", resumed, n);
+	else
+		result(w, rate, "per_s", 1);
+}
+
+static void run_bulk(const char *w, const char *suite, size_t chunk, double secs)
+{
+	struct conn k;
+	open_conn(&k);
+	handshake(&k);
+	const char *got = SSL_get_cipher_name(k.c);
+	if (got == NULL || strcmp(got, suite) != 0) {
+		skip(w, "negotiated %s, not %s", got ? got : "(null)", suite);
+		return;
+	}
+	static char data[16384];
+	memset(data, 0x5a, sizeof data);
+	size_t sent = 0, recvd = 0;
+	double t0 = 0;
+	for (int phase = 0; phase < 2; phase++) {
+		if (phase == 1) {
+			sent = recvd = 0;
+			t0 = cpu_now();
+		}
+		for (long i = 0;; i++) {
+			if (phase == 0 ? sent >= (1 << 20) : ((secs < 0 || i % 64 == 0) && !more(t0, i, secs)))
+				break;
+			for (;;) { /* without partial writes SSL_write takes the chunk whole */
+				int r = SSL_write(k.c, data, (int)chunk);
+				if (r > 0)
+					break;
+				want(k.c, r, "write");
+				recvd += drain(k.s);
+			}
+			sent += chunk;
+		}
+		while (recvd < sent)
+			recvd += drain(k.s);
+	}
+	double dt = cpu_now() - t0;
+	result(w, (double)sent / dt / 1e6, "MB_s", 1);
+	close_conn(&k);
+}
+
+static void req_resp(struct conn *k)
+{
+	static char req[REQ_LEN], resp[RESP_LEN];
+	transfer(k->c, k->s, req, sizeof req);
+	transfer(k->s, k->c, resp, sizeof resp);
+}
+
+static void run_req_resp(const char *w, double secs)
+{
+	struct conn k;
+	open_conn(&k);
+	handshake(&k);
+	for (int i = 0; i < 100; i++)
+		req_resp(&k);
+	long n = 0;
+	double t0 = cpu_now();
+	while (more(t0, n, secs)) {
+		req_resp(&k);
+		n++;
+	}
+	result(w, (cpu_now() - t0) / (double)n * 1e6, "us", 0);
+	close_conn(&k);
+}
+
+static void run_mem(void)
+{
+	static struct conn k[MEM_CONNS];
+	long long base, full, clients, a0, a1, b0, b1;
+	if (!heap(&base, &a0)) {
+		skip("mem_per_conn", "run under LD_PRELOAD=bench/build/memcount.so");
+		return;
+	}
+	struct conn w;
+	open_conn(&w);
+	handshake(&w);
+	req_resp(&w);
+	close_conn(&w);
+
+	heap(&base, &a0);
+	for (int i = 0; i < MEM_CONNS; i++) {
+		open_conn(&k[i]);
+		handshake(&k[i]);
+		req_resp(&k[i]);
+	}
+	heap(&full, &a1);
+	for (int i = 0; i < MEM_CONNS; i++)
+		SSL_free(k[i].s);
+	heap(&clients, &b0);
+	for (int i = 0; i < MEM_CONNS; i++) {
+		SSL_free(k[i].c);
+		close(k[i].fd[0]);
+		close(k[i].fd[1]);
+	}
+	result("mem_per_conn", (double)(full - clients) / MEM_CONNS, "bytes", 0);
+	result("mem_per_conn_client", (double)(clients - base) / MEM_CONNS, "bytes", 0);
+	result("allocs_per_conn", (double)(a1 - a0) / MEM_CONNS, "count", 0);
+
+	open_conn(&w);
+	handshake(&w);
+	for (int i = 0; i < 10; i++)
+		req_resp(&w);
+	heap(&b0, &a0);
+	for (int i = 0; i < 1000; i++)
+		req_resp(&w);
+	heap(&b1, &a1);
+	result("allocs_per_req", (double)(a1 - a0) / 1000.0, "count", 0);
+	close_conn(&w);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: sslbench WORKLOAD CERTDIR SECONDS\n");
+		return 2;
+	}
+	const char *w = argv[1], *dir = argv[2], *suite;
+	double secs = atof(argv[3]);
+	size_t chunk;
+	current_workload = w;
+	if (strcmp(w, "handshake_full_p256") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_handshakes(w, secs, 0);
+	} else if (strcmp(w, "handshake_full_rsa2048") == 0) {
+		setup(dir, 1, 0, NULL);
+		run_handshakes(w, secs, 0);
+	} else if (strcmp(w, "handshake_resumed") == 0) {
+		setup(dir, 0, 1, NULL);
+		run_handshakes(w, secs, 1);
+	} else if (strcmp(w, "req_resp_us") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_req_resp(w, secs);
+	} else if (strcmp(w, "mem_per_conn") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_mem();
+	} else if (bulk_params(w, &suite, &chunk)) {
+		setup(dir, 0, 0, suite);
+		run_bulk(w, suite, chunk, secs);
+	} else {
+		fprintf(stderr, "unknown workload %s\n", w);
+		return 2;
+	}
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+	return 0;
+}

@@ -1,0 +1,315 @@
+/*
+ * tlsbench: the benchmark workloads written once against the libtls API. Built twice, against
+ * nbtls (-Iinclude -lnbtls) and against Debian's libtls (libretls on OpenSSL, -ltls). Both ends
+ * of every connection live in this one thread over a nonblocking AF_UNIX socketpair; figures
+ * are per CPU-second of the process (CLOCK_PROCESS_CPUTIME_ID), so both ends are counted.
+ *
+ * Usage: tlsbench WORKLOAD CERTDIR SECONDS
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "common.h"
+
+static struct tls_config *scfg, *ccfg;
+static struct tls *listener;
+static char rbuf[16384];
+static char cipher_note[512];
+
+static void setup(const char *dir, int rsa, int tickets, const char *suite)
+{
+	char cert[4096], key[4096], ca[4096];
+	snprintf(cert, sizeof cert, "%s/%s", dir, rsa ? "server-rsa.pem" : "server.pem");
+	snprintf(key, sizeof key, "%s/%s", dir, rsa ? "server-rsa.key" : "server.key");
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+
+	if ((scfg = tls_config_new()) == NULL || (ccfg = tls_config_new()) == NULL)
+		die("tls_config_new");
+	if (tls_config_set_protocols(scfg, TLS_PROTOCOL_TLSv1_3) == -1 ||
+	    tls_config_set_protocols(ccfg, TLS_PROTOCOL_TLSv1_3) == -1)
+		die("TLS 1.3 only: %s", tls_config_error(scfg));
+	if (tls_config_set_keypair_file(scfg, cert, key) == -1)
+		die("keypair: %s", tls_config_error(scfg));
+	/* No tickets for full handshakes (libtls's default lifetime 0), two per connection for
+	 * the resumed workload (nbtls's default). */
+	if (tls_config_set_session_lifetime(scfg, tickets ? 7200 : 0) == -1)
+		die("session lifetime: %s", tls_config_error(scfg));
+	if (tls_config_set_ca_file(ccfg, ca) == -1)
+		die("ca: %s", tls_config_error(ccfg));
+	/* A library that cannot select the suite runs with its default; run_bulk then reports
+	 * only the workload of the suite it negotiated. */
+	if (suite != NULL && (tls_config_set_ciphers(scfg, suite) == -1 ||
+			      tls_config_set_ciphers(ccfg, suite) == -1))
+		snprintf(cipher_note, sizeof cipher_note, " (tls_config_set_ciphers(\"%s\"): %s)", suite,
+			 tls_config_error(scfg) ? tls_config_error(scfg) : tls_config_error(ccfg));
+	if ((listener = tls_server()) == NULL || tls_configure(listener, scfg) == -1)
+		die("server configure: %s", tls_error(listener));
+}
+
+struct conn {
+	struct tls *c, *s;
+	int fd[2];
+};
+
+/* A connection as a real client makes one: tls_client, tls_configure, connect; the server
+ * accepts from its configured listener. */
+static void open_conn(struct conn *k)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, k->fd) == -1)
+		die("socketpair: %s", strerror(errno));
+	if ((k->c = tls_client()) == NULL || tls_configure(k->c, ccfg) == -1)
+		die("client configure: %s", tls_error(k->c));
+	if (tls_connect_socket(k->c, k->fd[0], "localhost") == -1)
+		die("connect: %s", tls_error(k->c));
+	if (tls_accept_socket(listener, &k->s, k->fd[1]) == -1)
+		die("accept: %s", tls_error(listener));
+}
+
+static void handshake(struct conn *k)
+{
+	int dc = 0, ds = 0, r;
+	for (long spins = 0; !(dc && ds); spins++) {
+		if (!dc && (r = tls_handshake(k->c)) == 0)
+			dc = 1;
+		else if (!dc && r == -1)
+			die("client handshake: %s", tls_error(k->c));
+		if (!ds && (r = tls_handshake(k->s)) == 0)
+			ds = 1;
+		else if (!ds && r == -1)
+			die("server handshake: %s", tls_error(k->s));
+		if (spins > 100000)
+			die("handshake stalled");
+	}
+}
+
+/* Reads what `t` has without blocking; returns the plaintext bytes read. */
+static size_t drain(struct tls *t)
+{
+	size_t got = 0;
+	ssize_t r;
+	while ((r = tls_read(t, rbuf, sizeof rbuf)) > 0)
+		got += (size_t)r;
+	if (r == 0)
+		die("unexpected end of stream");
+	if (r == -1)
+		die("read: %s", tls_error(t));
+	return got;
+}
+
+/* Sends `len` bytes from `from`, reading them at `to`, as two event-loop peers would. */
+static void transfer(struct tls *from, struct tls *to, const char *buf, size_t len)
+{
+	size_t off = 0, got = 0;
+	for (long spins = 0; got < len; spins++) {
+		if (off < len) {
+			ssize_t r = tls_write(from, buf + off, len - off);
+			if (r > 0)
+				off += (size_t)r;
+			else if (r == -1)
+				die("write: %s", tls_error(from));
+		}
+		got += drain(to);
+		if (spins > 1000000)
+			die("transfer stalled");
+	}
+}
+
+static void close_conn(struct conn *k)
+{
+	for (int i = 0; i < 100 && tls_close(k->c) < -1; i++)
+		;
+	for (int i = 0; i < 100 && tls_close(k->s) < -1; i++)
+		;
+	tls_free(k->c);
+	tls_free(k->s);
+	close(k->fd[0]);
+	close(k->fd[1]);
+}
+
+/* One connection as the handshake workloads count it: handshake, one byte from server to
+ * client (so the client reads any tickets), close. Returns whether it resumed. */
+static int one_connection(void)
+{
+	struct conn k;
+	open_conn(&k);
+	handshake(&k);
+	transfer(k.s, k.c, "x", 1);
+	int resumed = tls_conn_session_resumed(k.c);
+	close_conn(&k);
+	return resumed;
+}
+
+static void run_handshakes(const char *w, double secs, int want_resumed)
+{
+	one_connection(); /* warm-up, and the first ticket */
+	long n = 0, resumed = 0;
+	double t0 = cpu_now();
+	while (more(t0, n, secs)) {
+		resumed += one_connection();
+		n++;
+	}
+	double rate = (double)n / (cpu_now() - t0);
+	if (want_resumed && resumed != n)
+		skip(w, "only %ld of %ld connections resumed (no TLS 1.3 resumption: full handshakes "
+			"at %.0f/s)", resumed, n, rate);
+	else if (!want_resumed && resumed != 0)
+		skip(w, "%ld of %ld connections resumed unexpectedly", resumed, n);
+	else
+		result(w, rate, "per_s", 1);
+}
+
+static void run_bulk(const char *w, const char *suite, size_t chunk, double secs)
+{
+	struct conn k;
+	open_conn(&k);
+	handshake(&k);
+	const char *got = tls_conn_cipher(k.c);
+	if (got == NULL || strcmp(got, suite) != 0) {
+		skip(w, "negotiated %s, not %s%s", got ? got : "(null)", suite, cipher_note);
+		return;
+	}
+	static char data[16384];
+	memset(data, 0x5a, sizeof data);
+	size_t sent = 0, recvd = 0;
+	double t0 = 0;
+	for (int phase = 0; phase < 2; phase++) {
+		/* phase 0: 1 MiB warm-up; phase 1: measured */
+		if (phase == 1) {
+			sent = recvd = 0;
+			t0 = cpu_now();
+		}
+		for (long i = 0;; i++) {
+			if (phase == 0 ? sent >= (1 << 20) : ((secs < 0 || i % 64 == 0) && !more(t0, i, secs)))
+				break;
+			size_t off = 0;
+			while (off < chunk) {
+				ssize_t r = tls_write(k.c, data + off, chunk - off);
+				if (r > 0)
+					off += (size_t)r;
+				else if (r == -1)
+					die("write: %s", tls_error(k.c));
+				else
+					recvd += drain(k.s); /* the socket is full: the reader runs */
+			}
+			sent += chunk;
+		}
+		while (recvd < sent)
+			recvd += drain(k.s);
+	}
+	double dt = cpu_now() - t0;
+	result(w, (double)sent / dt / 1e6, "MB_s", 1);
+	close_conn(&k);
+}
+
+static void req_resp(struct conn *k)
+{
+	static char req[REQ_LEN], resp[RESP_LEN];
+	transfer(k->c, k->s, req, sizeof req);
+	transfer(k->s, k->c, resp, sizeof resp);
+}
+
+static void run_req_resp(const char *w, double secs)
+{
+	struct conn k;
+	open_conn(&k);
+	handshake(&k);
+	for (int i = 0; i < 100; i++)
+		req_resp(&k);
+	long n = 0;
+	double t0 = cpu_now();
+	while (more(t0, n, secs)) {
+		req_resp(&k);
+		n++;
+	}
+	result(w, (cpu_now() - t0) / (double)n * 1e6, "us", 0);
+	close_conn(&k);
+}
+
+static void run_mem(void)
+{
+	static struct conn k[MEM_CONNS];
+	long long base, full, clients, a0, a1, b0, b1;
+	if (!heap(&base, &a0)) {
+		skip("mem_per_conn", "run under LD_PRELOAD=bench/build/memcount.so");
+		return;
+	}
+	struct conn w;
+	open_conn(&w);
+	handshake(&w);
+	req_resp(&w);
+	close_conn(&w);
+
+	heap(&base, &a0);
+	for (int i = 0; i < MEM_CONNS; i++) {
+		open_conn(&k[i]);
+		handshake(&k[i]);
+		req_resp(&k[i]);
+	}
+	heap(&full, &a1);
+	for (int i = 0; i < MEM_CONNS; i++)
+		tls_free(k[i].s);
+	heap(&clients, &b0);
+	for (int i = 0; i < MEM_CONNS; i++) {
+		tls_free(k[i].c);
+		close(k[i].fd[0]);
+		close(k[i].fd[1]);
+	}
+	result("mem_per_conn", (double)(full - clients) / MEM_CONNS, "bytes", 0);
+	result("mem_per_conn_client", (double)(clients - base) / MEM_CONNS, "bytes", 0);
+	result("allocs_per_conn", (double)(a1 - a0) / MEM_CONNS, "count", 0);
+
+	open_conn(&w);
+	handshake(&w);
+	for (int i = 0; i < 10; i++)
+		req_resp(&w);
+	heap(&b0, &a0);
+	for (int i = 0; i < 1000; i++)
+		req_resp(&w);
+	heap(&b1, &a1);
+	result("allocs_per_req", (double)(a1 - a0) / 1000.0, "count", 0);
+	close_conn(&w);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: tlsbench WORKLOAD CERTDIR SECONDS\n");
+		return 2;
+	}
+	const char *w = argv[1], *dir = argv[2], *suite;
+	double secs = atof(argv[3]);
+	size_t chunk;
+	current_workload = w;
+	if (strcmp(w, "handshake_full_p256") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_handshakes(w, secs, 0);
+	} else if (strcmp(w, "handshake_full_rsa2048") == 0) {
+		setup(dir, 1, 0, NULL);
+		run_handshakes(w, secs, 0);
+	} else if (strcmp(w, "handshake_resumed") == 0) {
+		setup(dir, 0, 1, NULL);
+		run_handshakes(w, secs, 1);
+	} else if (strcmp(w, "req_resp_us") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_req_resp(w, secs);
+	} else if (strcmp(w, "mem_per_conn") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_mem();
+	} else if (bulk_params(w, &suite, &chunk)) {
+		setup(dir, 0, 0, suite);
+		run_bulk(w, suite, chunk, secs);
+	} else {
+		fprintf(stderr, "unknown workload %s\n", w);
+		return 2;
+	}
+	tls_free(listener);
+	tls_config_free(scfg);
+	tls_config_free(ccfg);
+	return 0;
+}
