@@ -16,6 +16,18 @@
 #include <stddef.h>
 #include <time.h>
 
+// The default size of the session caches (`tls_config_set_session_cache_size`).
+#define DEFAULT_SESSION_CACHE_SIZE 1024
+
+// The length of a ticket key (libtls's `TLS_TICKET_KEY_SIZE`).
+#define KEY_SIZE 48
+
+// The most keys kept (libtls's `TLS_NUM_TICKETS`); adding a fifth drops the oldest.
+#define MAX_KEYS 4
+
+// The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
+#define SESSION_ID_SIZE 32
+
 // The libtls API version this header implements.
 #define TLS_API 20200120
 
@@ -564,217 +576,9 @@ void tls_config_skip_private_key_check(struct tls_config *config);
 // error is sticky and makes tls_configure fail.
 void tls_config_use_fake_private_key(struct tls_config *config);
 
-// Requires the server's certificate to come with a stapled OCSP response; not yet
-// supported by nbtls (issue 6): the error is sticky and makes tls_configure fail.
-void tls_config_ocsp_require_stapling(struct tls_config *config);
-
-// Makes a server require a client certificate; not yet supported by nbtls (issue 6): the
-// error is sticky and makes tls_configure fail.
-void tls_config_verify_client(struct tls_config *config);
-
-// Makes a server ask for an optional client certificate; not yet supported by nbtls
-// (issue 6): the error is sticky and makes tls_configure fail.
-void tls_config_verify_client_optional(struct tls_config *config);
-
-// Adds a certificate and key for SNI from two PEM files; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_add_keypair_file(struct tls_config *config,
-                                const char *cert_file,
-                                const char *key_file);
-
-// Adds a certificate and key for SNI from two PEM buffers; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_add_keypair_mem(struct tls_config *config,
-                               const uint8_t *cert,
-                               size_t cert_len,
-                               const uint8_t *key,
-                               size_t key_len);
-
-// Adds an SNI certificate, key and OCSP staple from files; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_add_keypair_ocsp_file(struct tls_config *config,
-                                     const char *cert_file,
-                                     const char *key_file,
-                                     const char *ocsp_staple_file);
-
-// Adds an SNI certificate, key and OCSP staple from buffers; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_add_keypair_ocsp_mem(struct tls_config *config,
-                                    const uint8_t *cert,
-                                    size_t cert_len,
-                                    const uint8_t *key,
-                                    size_t key_len,
-                                    const uint8_t *staple,
-                                    size_t staple_len);
-
-// Sets certificate, key and OCSP staple from files; not yet supported by nbtls (nothing is
-// changed).
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_keypair_ocsp_file(struct tls_config *config,
-                                     const char *cert_file,
-                                     const char *key_file,
-                                     const char *staple_file);
-
-// Sets certificate, key and OCSP staple from buffers; not yet supported by nbtls (nothing
-// is changed).
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_keypair_ocsp_mem(struct tls_config *config,
-                                    const uint8_t *cert,
-                                    size_t cert_len,
-                                    const uint8_t *key,
-                                    size_t key_len,
-                                    const uint8_t *staple,
-                                    size_t staple_len);
-
-// Sets the OCSP response a server staples, from a file; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_ocsp_staple_file(struct tls_config *config, const char *staple_file);
-
-// Sets the OCSP response a server staples, from a buffer; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_ocsp_staple_mem(struct tls_config *config, const uint8_t *staple, size_t len);
-
-// Sets a certificate revocation list from a PEM file; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_crl_file(struct tls_config *config, const char *crl_file);
-
-// Sets a certificate revocation list from a PEM buffer; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_crl_mem(struct tls_config *config, const uint8_t *crl, size_t len);
-
-// Sets a file in which a client keeps its session; not yet supported by nbtls (sessions
-// are cached in memory, per config).
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_session_fd(struct tls_config *config, int session_fd);
-
-// Sets a server's session ID context; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_set_session_id(struct tls_config *config,
-                              const unsigned char *session_id,
-                              size_t len);
-
-// Adds a session ticket key (TLS_TICKET_KEY_SIZE bytes) with revision `keyrev`; not yet
-// supported by nbtls (each config has its own random ticket keys).
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-int tls_config_add_ticket_key(struct tls_config *config,
-                              uint32_t keyrev,
-                              unsigned char *key,
-                              size_t keylen);
-
 // Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
 // before the handshake is complete or for NULL.
 int tls_conn_cipher_strength(struct tls *ctx);
-
-// Returns 1 if the peer presented a certificate, else 0: 1 on a client once the handshake is
-// complete (a server always presents one; a resumed session keeps the original), 0 on a
-// server (nbtls asks no client certificate until issue 6 completes), 0 before the
-// handshake is complete; -1 for NULL.
-int tls_peer_cert_provided(struct tls *ctx);
-
-// Checks whether the peer's certificate is valid for `name`; not yet supported by nbtls.
-// (A client already verifies the server name unless tls_config_insecure_noverifyname.)
-//
-// Returns 0 ("does not contain": fails closed) with the message in tls_last_error().
-int tls_peer_cert_contains_name(struct tls *ctx, const char *name);
-
-// Returns the hash of the peer's certificate ("SHA256:" and hex); not yet supported by
-// nbtls.
-//
-// Returns NULL, with the message in tls_last_error().
-const char *tls_peer_cert_hash(struct tls *ctx);
-
-// Returns the issuer of the peer's certificate; not yet supported by nbtls.
-//
-// Returns NULL, with the message in tls_last_error().
-const char *tls_peer_cert_issuer(struct tls *ctx);
-
-// Returns the subject of the peer's certificate; not yet supported by nbtls.
-//
-// Returns NULL, with the message in tls_last_error().
-const char *tls_peer_cert_subject(struct tls *ctx);
-
-// Returns the notBefore time of the peer's certificate; not yet supported by nbtls.
-//
-// Returns -1, with the message in tls_last_error().
-time_t tls_peer_cert_notbefore(struct tls *ctx);
-
-// Returns the notAfter time of the peer's certificate; not yet supported by nbtls.
-//
-// Returns -1, with the message in tls_last_error().
-time_t tls_peer_cert_notafter(struct tls *ctx);
-
-// Returns the peer's certificate chain in PEM, its length in `*len`; not yet supported by
-// nbtls.
-//
-// Returns NULL (and `*len` 0 when `len` is not NULL), with the message in tls_last_error().
-const uint8_t *tls_peer_cert_chain_pem(struct tls *ctx, size_t *len);
-
-// Processes an OCSP response for the peer's certificate; not yet supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)", in
-// tls_error(ctx)).
-int tls_ocsp_process_response(struct tls *ctx, const unsigned char *response, size_t size);
-
-// Returns the OCSP certificate status (TLS_OCSP_CERT_*) of the peer's stapled response.
-// nbtls does not yet request or process OCSP (issue 6), so there is never one.
-//
-// Returns -1, as libtls does without a response.
-int tls_peer_ocsp_cert_status(struct tls *ctx);
-
-// Returns the CRL reason (TLS_CRL_REASON_*) of the peer's stapled OCSP response; there is
-// never one (OCSP is not yet supported, issue 6).
-//
-// Returns -1, as libtls does without a response.
-int tls_peer_ocsp_crl_reason(struct tls *ctx);
-
-// Returns the nextUpdate time of the peer's stapled OCSP response; there is never one
-// (OCSP is not yet supported, issue 6).
-//
-// Returns -1, as libtls does without a response.
-time_t tls_peer_ocsp_next_update(struct tls *ctx);
-
-// Returns the response status (TLS_OCSP_RESPONSE_*) of the peer's stapled OCSP response;
-// there is never one (OCSP is not yet supported, issue 6).
-//
-// Returns -1, as libtls does without a response.
-int tls_peer_ocsp_response_status(struct tls *ctx);
-
-// Returns a text summary of the peer's stapled OCSP response; there is never one (OCSP is
-// not yet supported, issue 6).
-//
-// Returns NULL, as libtls does without a response.
-const char *tls_peer_ocsp_result(struct tls *ctx);
-
-// Returns the revocation time in the peer's stapled OCSP response; there is never one
-// (OCSP is not yet supported, issue 6).
-//
-// Returns -1, as libtls does without a response.
-time_t tls_peer_ocsp_revocation_time(struct tls *ctx);
-
-// Returns the thisUpdate time of the peer's stapled OCSP response; there is never one
-// (OCSP is not yet supported, issue 6).
-//
-// Returns -1, as libtls does without a response.
-time_t tls_peer_ocsp_this_update(struct tls *ctx);
-
-// Returns the OCSP responder URL of the peer's certificate; not yet supported by nbtls
-// (issue 6).
-//
-// Returns NULL, with the message in tls_last_error().
-const char *tls_peer_ocsp_url(struct tls *ctx);
 
 // Reads `file`. With `password` NULL the contents are returned as they are; with a
 // password the file must hold a private key, returned in PEM: an unencrypted key is
@@ -825,6 +629,239 @@ int tls_feed_eof(struct tls *ctx);
 // `buf` with a non-zero `len`).
 ssize_t tls_drain(struct tls *ctx, void *buf, size_t len);
 
+// Sets how many sessions the config's caches hold: a client's (one entry per server name)
+// and a server's session-ID cache (TLS 1.2 clients without tickets). Default 1024; 0 turns
+// both off. The caches are emptied; contexts configured afterwards use the new ones.
+//
+// Returns 0, or -1 for a NULL config.
+int tls_config_set_session_cache_size(struct tls_config *config, size_t size);
+
+// Checks a file in which libtls keeps a client's session: `session_fd` must be a regular
+// file owned by the user with mode 0600, as libtls requires (-1 unsets it). The file is then
+// ignored: rustls cannot serialize a client session, so sessions stay in the config's
+// memory cache, shared by every context configured from it.
+//
+// Returns 0, or -1 if the fd cannot be examined or fails those checks.
+int tls_config_set_session_fd(struct tls_config *config, int session_fd);
+
+// Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
+// sessions and tickets are resumed only by a server with the same context.
+//
+// Returns 0, or -1 if `len` is over 32 (TLS_ERROR_INVALID_ARGUMENT).
+int tls_config_set_session_id(struct tls_config *config,
+                              const unsigned char *session_id,
+                              size_t len);
+
+// Adds a session ticket key of TLS_TICKET_KEY_SIZE (48) bytes, named by `keyrev`, so that
+// servers given the same keys resume each other's sessions. The newest key encrypts
+// tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
+// was added, and with no valid key no ticket is issued. Adding a key turns the config's
+// automatic rekeying off. It takes effect at once, also for contexts already configured.
+// Tickets are nbtls's own format (docs/sessions.md), not libtls's or OpenSSL's.
+//
+// Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
+// with the same `keyrev`.
+int tls_config_add_ticket_key(struct tls_config *config,
+                              uint32_t keyrev,
+                              unsigned char *key,
+                              size_t keylen);
+
+// Makes a server require a client certificate, verified against the config's CA
+// certificates (and CRLs) within the verify depth; the handshake fails without one.
+void tls_config_verify_client(struct tls_config *config);
+
+// Makes a server ask for a client certificate: a client may send none, but one that is
+// sent must verify.
+void tls_config_verify_client_optional(struct tls_config *config);
+
+// Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair
+// whose certificate's own names (subjectAltNames, else commonName; libtls's wildcard rules)
+// match the client's server name, else the first keypair. On a config without a keypair
+// this sets the default one.
+//
+// Returns 0, or -1 if either cannot be read or parsed (nothing is changed).
+int tls_config_add_keypair_file(struct tls_config *config,
+                                const char *cert_file,
+                                const char *key_file);
+
+// Adds a certificate and key for SNI from two PEM buffers, as tls_config_add_keypair_file.
+//
+// Returns 0, or -1 if either cannot be parsed (nothing is changed).
+int tls_config_add_keypair_mem(struct tls_config *config,
+                               const uint8_t *cert,
+                               size_t cert_len,
+                               const uint8_t *key,
+                               size_t key_len);
+
+// Adds an SNI keypair from files with a DER OCSP response to staple (NULL: none).
+//
+// Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
+int tls_config_add_keypair_ocsp_file(struct tls_config *config,
+                                     const char *cert_file,
+                                     const char *key_file,
+                                     const char *ocsp_staple_file);
+
+// Adds an SNI keypair from buffers with a DER OCSP response to staple (empty: none).
+//
+// Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
+int tls_config_add_keypair_ocsp_mem(struct tls_config *config,
+                                    const uint8_t *cert,
+                                    size_t cert_len,
+                                    const uint8_t *key,
+                                    size_t key_len,
+                                    const uint8_t *staple,
+                                    size_t staple_len);
+
+// Sets the default certificate, key and OCSP staple (DER; NULL: none) from files.
+//
+// Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
+int tls_config_set_keypair_ocsp_file(struct tls_config *config,
+                                     const char *cert_file,
+                                     const char *key_file,
+                                     const char *staple_file);
+
+// Sets the default certificate, key and OCSP staple (DER; empty: none) from buffers.
+//
+// Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
+int tls_config_set_keypair_ocsp_mem(struct tls_config *config,
+                                    const uint8_t *cert,
+                                    size_t cert_len,
+                                    const uint8_t *key,
+                                    size_t key_len,
+                                    const uint8_t *staple,
+                                    size_t staple_len);
+
+// Sets the OCSP response (DER, as `openssl ocsp -respout` writes it) a server staples with
+// its default certificate, from a file. nbtls staples it as it is, without checking it.
+//
+// Returns 0, or -1 if the file cannot be read.
+int tls_config_set_ocsp_staple_file(struct tls_config *config, const char *staple_file);
+
+// Sets the OCSP response (DER) a server staples with its default certificate, from a buffer
+// (empty: none).
+//
+// Returns 0, or -1 for a NULL buffer with a non-zero length.
+int tls_config_set_ocsp_staple_mem(struct tls_config *config, const uint8_t *staple, size_t len);
+
+// Requires the server's certificate to come with a valid stapled OCSP response; not
+// supported by nbtls (rustls does not check OCSP responses): the error is sticky and makes
+// tls_configure fail.
+void tls_config_ocsp_require_stapling(struct tls_config *config);
+
+// Sets certificate revocation lists from a PEM file, checked (with webpki) for every
+// certificate of a peer's chain, as libtls does: a certificate revoked, or issued by a CA
+// without a CRL here, fails verification.
+//
+// Returns 0, or -1 if the file cannot be read or holds no CRL.
+int tls_config_set_crl_file(struct tls_config *config, const char *crl_file);
+
+// Sets certificate revocation lists from a PEM buffer, as tls_config_set_crl_file.
+//
+// Returns 0, or -1 if the buffer holds no CRL.
+int tls_config_set_crl_mem(struct tls_config *config, const uint8_t *crl, size_t len);
+
+// Returns 1 if the peer presented a certificate (a server always does; a client when asked
+// by tls_config_verify_client(_optional); a resumed session reports the original one), 0
+// if not or before the handshake is complete; -1 for NULL.
+int tls_peer_cert_provided(struct tls *ctx);
+
+// Checks whether the peer's certificate is valid for `name` by libtls's rules: its
+// subjectAltNames of the name's kind (DNS or IP address), or its commonName when it has
+// none; wildcards match one leftmost label.
+//
+// Returns 1 if it is, 0 if not or without a peer certificate.
+int tls_peer_cert_contains_name(struct tls *ctx, const char *name);
+
+// Returns the hash of the peer's certificate: "SHA256:" and the lowercase hex of the
+// SHA-256 of its DER, as libtls. The string lives as long as the connection.
+//
+// Returns NULL without a peer certificate.
+const char *tls_peer_cert_hash(struct tls *ctx);
+
+// Returns the issuer of the peer's certificate in OpenSSL's one-line format
+// ("/C=US/O=Example CA/CN=Example CA", as `openssl x509 -noout -issuer -nameopt compat`
+// prints it; bytes outside printable ASCII as "\xHH"). The string lives as long as the
+// connection.
+//
+// Returns NULL without a peer certificate.
+const char *tls_peer_cert_issuer(struct tls *ctx);
+
+// Returns the subject of the peer's certificate in the format of tls_peer_cert_issuer.
+// The string lives as long as the connection.
+//
+// Returns NULL without a peer certificate.
+const char *tls_peer_cert_subject(struct tls *ctx);
+
+// Returns the commonName of the peer's certificate's subject ("" when it has none), as
+// newer LibreSSL's libtls. The string lives as long as the connection.
+//
+// Returns NULL without a peer certificate.
+const char *tls_peer_cert_common_name(struct tls *ctx);
+
+// Returns the notBefore time of the peer's certificate, in seconds since the epoch.
+//
+// Returns -1 without a peer certificate.
+time_t tls_peer_cert_notbefore(struct tls *ctx);
+
+// Returns the notAfter time of the peer's certificate, in seconds since the epoch.
+//
+// Returns -1 without a peer certificate.
+time_t tls_peer_cert_notafter(struct tls *ctx);
+
+// Returns every certificate the peer sent, leaf first, in PEM, and its length in `*len`.
+// The buffer lives as long as the connection.
+//
+// Returns NULL (and `*len` 0 when `len` is not NULL) without a peer certificate.
+const uint8_t *tls_peer_cert_chain_pem(struct tls *ctx, size_t *len);
+
+// Processes an OCSP response for the peer's certificate; not supported by nbtls.
+//
+// Returns -1 (TLS_ERROR_UNSUPPORTED, in tls_error(ctx)).
+int tls_ocsp_process_response(struct tls *ctx, const unsigned char *response, size_t size);
+
+// Returns the OCSP certificate status (TLS_OCSP_CERT_*) of the peer's stapled response;
+// nbtls does not process OCSP responses, so there is never one.
+//
+// Returns -1, as libtls does without a response.
+int tls_peer_ocsp_cert_status(struct tls *ctx);
+
+// Returns the CRL reason (TLS_CRL_REASON_*) of the peer's stapled OCSP response; there is
+// never one.
+//
+// Returns -1, as libtls does without a response.
+int tls_peer_ocsp_crl_reason(struct tls *ctx);
+
+// Returns the nextUpdate time of the peer's stapled OCSP response; there is never one.
+//
+// Returns -1, as libtls does without a response.
+time_t tls_peer_ocsp_next_update(struct tls *ctx);
+
+// Returns the response status (TLS_OCSP_RESPONSE_*) of the peer's stapled OCSP response;
+// there is never one.
+//
+// Returns -1, as libtls does without a response.
+int tls_peer_ocsp_response_status(struct tls *ctx);
+
+// Returns a text summary of the peer's stapled OCSP response; there is never one.
+//
+// Returns NULL, as libtls does without a response.
+const char *tls_peer_ocsp_result(struct tls *ctx);
+
+// Returns the revocation time in the peer's stapled OCSP response; there is never one.
+//
+// Returns -1, as libtls does without a response.
+time_t tls_peer_ocsp_revocation_time(struct tls *ctx);
+
+// Returns the thisUpdate time of the peer's stapled OCSP response; there is never one.
+//
+// Returns -1, as libtls does without a response.
+time_t tls_peer_ocsp_this_update(struct tls *ctx);
+
+// Returns the OCSP responder URL of the peer's certificate; not supported by nbtls.
+//
+// Returns NULL.
+const char *tls_peer_ocsp_url(struct tls *ctx);
+
 // Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
 // ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
 // never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
@@ -860,8 +897,9 @@ int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
 int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
 
 // Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
-// next write-side call (tls_write, tls_flush, tls_close). rustls limits KeyUpdates received
-// without application data in between, so call it sparingly.
+// next write-side call (tls_write, tls_flush, tls_close). A peer (rustls-based ones
+// included) accepts at most 32 KeyUpdates without application data in between and then
+// fails the connection, so call it sparingly.
 //
 // Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
 int tls_key_update(struct tls *ctx);

@@ -4,15 +4,20 @@
 //! `tls_configure` of a generation builds the rustls config for its role once, and every
 //! context configured from the same generation shares it (and so the session cache).
 pub mod pem;
+pub mod sni;
 pub mod suites;
+pub mod tickets;
 pub mod verify;
+pub mod x509;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustls::client::ClientSessionMemoryCache;
-use rustls::server::{ProducesTickets, ServerSessionMemoryCache};
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateRevocationListDer;
+use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache, StoresServerSessions};
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 
 use crate::error::{Code, Error, Result};
@@ -24,6 +29,19 @@ pub const DEFAULT_BUFFER_LIMIT: usize = 64 * 1024;
 pub const DEFAULT_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// libtls's default verification depth.
 pub const DEFAULT_VERIFY_DEPTH: i32 = 6;
+/// The default size of the session caches (`tls_config_set_session_cache_size`).
+pub const DEFAULT_SESSION_CACHE_SIZE: usize = 1024;
+
+/// Whether a server asks for a client certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No (the default).
+    Off,
+    /// Yes, and the handshake fails without a valid one (`tls_config_verify_client`).
+    Required,
+    /// Yes; one that is sent must be valid (`tls_config_verify_client_optional`).
+    Optional,
+}
 
 /// When a TLS 1.3 server's NewSessionTickets leave (DESIGN.md "Ticket policy").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +105,18 @@ pub struct Settings {
     pub groups: Option<Vec<&'static dyn SupportedKxGroup>>,
     /// A server picks the suite by its own preference (libtls's default) or the client's.
     pub prefer_server_ciphers: bool,
-    /// The most intermediate certificates a server's chain may have.
+    /// The most intermediate certificates a peer's chain may have.
     pub verify_depth: i32,
+    /// The OCSP response stapled with the default keypair (DER).
+    pub ocsp_staple: Option<Vec<u8>>,
+    /// Further keypairs a server chooses from by SNI (`tls_config_add_keypair_*`).
+    pub keypairs: Vec<sni::Keypair>,
+    /// Whether a server asks for client certificates.
+    pub client_auth: ClientAuth,
+    /// CRLs in PEM (`tls_config_set_crl_*`).
+    pub crl_pem: Option<Vec<u8>>,
+    /// A server's session ID context (`tls_config_set_session_id`), zero-padded.
+    pub session_id: [u8; tickets::SESSION_ID_SIZE],
 }
 
 impl Default for Settings {
@@ -111,6 +139,11 @@ impl Default for Settings {
             groups: None,
             prefer_server_ciphers: true,
             verify_depth: DEFAULT_VERIFY_DEPTH,
+            ocsp_staple: None,
+            keypairs: Vec::new(),
+            client_auth: ClientAuth::Off,
+            crl_pem: None,
+            session_id: [0; tickets::SESSION_ID_SIZE],
         }
     }
 }
@@ -141,9 +174,26 @@ struct State {
 pub struct Config {
     state: Mutex<State>,
     last_error: Mutex<Option<(Error, std::ffi::CString)>>,
-    client_cache: Arc<ClientSessionMemoryCache>,
-    server_cache: Arc<ServerSessionMemoryCache>,
-    ticketer: Arc<dyn ProducesTickets>,
+    caches: Mutex<Caches>,
+    tickets: Arc<tickets::TicketKeys>,
+}
+
+/// The session caches every generation shares; `None` when the size is 0.
+struct Caches {
+    client: Option<Arc<ClientSessionMemoryCache>>,
+    server: Option<Arc<ServerSessionMemoryCache>>,
+}
+
+impl Caches {
+    fn new(size: usize) -> Self {
+        if size == 0 {
+            return Self { client: None, server: None };
+        }
+        Self {
+            client: Some(Arc::new(ClientSessionMemoryCache::new(size))),
+            server: Some(ServerSessionMemoryCache::new(size)),
+        }
+    }
 }
 
 impl Default for Config {
@@ -155,8 +205,6 @@ impl Default for Config {
 impl Config {
     /// A config with libtls's defaults (and nbtls's: tickets on, lifetime 7200 s).
     pub fn new() -> Result<Self> {
-        let ticketer = rustls::crypto::ring::Ticketer::new()
-            .map_err(|e| Error::new(Code::Unknown, format!("ticket key generation failed: {e}")))?;
         Ok(Self {
             state: Mutex::new(State {
                 settings: Settings::default(),
@@ -166,10 +214,33 @@ impl Config {
                 sticky: None,
             }),
             last_error: Mutex::new(None),
-            client_cache: Arc::new(ClientSessionMemoryCache::new(256)),
-            server_cache: ServerSessionMemoryCache::new(1024),
-            ticketer,
+            caches: Mutex::new(Caches::new(DEFAULT_SESSION_CACHE_SIZE)),
+            tickets: Arc::new(tickets::TicketKeys::new()?),
         })
+    }
+
+    /// `tls_config_add_ticket_key`: adds a ticket key shared by every generation (at once,
+    /// also for contexts already configured); automatic rekeying is then off.
+    pub fn add_ticket_key(&self, keyrev: u32, key: &[u8]) -> Result<()> {
+        self.tickets.add(keyrev, key)
+    }
+
+    /// Replaces both session caches with empty ones of `size` entries (0: none); later
+    /// generations use them.
+    pub fn set_session_cache_size(&self, size: usize) -> Result<()> {
+        *self.caches.lock().unwrap_or_else(|p| p.into_inner()) = Caches::new(size);
+        self.edit(|_| Ok(()))
+    }
+
+    /// The ticket keys, for tests that move the clock.
+    #[cfg(test)]
+    pub fn tickets_for_tests(&self) -> &tickets::TicketKeys {
+        &self.tickets
+    }
+
+    fn caches(&self) -> (Option<Arc<ClientSessionMemoryCache>>, Option<Arc<ServerSessionMemoryCache>>) {
+        let c = self.caches.lock().unwrap_or_else(|p| p.into_inner());
+        (c.client.clone(), c.server.clone())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -257,7 +328,7 @@ impl Config {
         let provider = provider(s);
         let versions = versions(s, &provider)?;
         let roots = if s.checks.cert { roots(s)? } else { RootCertStore::empty() };
-        let verifier = verify::Verifier::new(roots, s.checks, provider.clone())?
+        let verifier = verify::Verifier::new(roots, s.checks, provider.clone(), crls(s)?)?
             .with_depth(s.verify_depth.max(0) as usize);
         let builder = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&versions)
@@ -271,7 +342,10 @@ impl Config {
             _ => builder.with_no_client_auth(),
         };
         cfg.alpn_protocols = s.alpn.clone();
-        cfg.resumption = rustls::client::Resumption::store(self.client_cache.clone());
+        cfg.resumption = match self.caches().0 {
+            Some(cache) => rustls::client::Resumption::store(cache),
+            None => rustls::client::Resumption::disabled(),
+        };
         Ok(cfg)
     }
 
@@ -280,23 +354,29 @@ impl Config {
         let versions = versions(s, &provider)?;
         let cert = s
             .cert_pem
-            .as_deref()
+            .clone()
             .ok_or_else(|| Error::arg("server certificate not set (tls_config_set_cert_file)"))?;
         let key = s
             .key_pem
-            .as_deref()
+            .clone()
             .ok_or_else(|| Error::arg("server private key not set (tls_config_set_key_file)"))?;
-        let mut cfg = ServerConfig::builder_with_provider(provider)
+        let mut pairs = vec![sni::Keypair { cert_pem: cert, key_pem: key, ocsp: s.ocsp_staple.clone() }];
+        pairs.extend(s.keypairs.iter().cloned());
+        let resolver = sni::Resolver::new(&pairs, &provider)?;
+        let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
-            .map_err(|e| Error::arg(format!("protocols: {e}")))?
-            .with_no_client_auth()
-            .with_single_cert(pem::certs(cert, "certificate")?, pem::key(key)?)
-            .map_err(|e| match e {
-                rustls::Error::InconsistentKeys(_) => {
-                    Error::arg("private key does not match the certificate")
-                }
-                other => Error::arg(format!("server keypair: {other}")),
-            })?;
+            .map_err(|e| Error::arg(format!("protocols: {e}")))?;
+        let builder = match s.client_auth {
+            ClientAuth::Off => builder.with_no_client_auth(),
+            auth => builder.with_client_cert_verifier(Arc::new(verify::ClientVerifier::new(
+                roots(s)?,
+                provider,
+                crls(s)?,
+                auth == ClientAuth::Optional,
+                s.verify_depth.max(0) as usize,
+            )?)),
+        };
+        let mut cfg = builder.with_cert_resolver(Arc::new(resolver));
         cfg.alpn_protocols = s.alpn.clone();
         cfg.ignore_client_order = s.prefer_server_ciphers;
         let no_tickets =
@@ -304,9 +384,12 @@ impl Config {
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };
         cfg.max_tls13_tickets = if no_tickets { 0 } else { s.max_tickets };
         if !no_tickets {
-            cfg.ticketer = Arc::new(Lifetime { inner: self.ticketer.clone(), seconds: s.session_lifetime });
+            cfg.ticketer = Arc::new(tickets::Ticketer::new(self.tickets.clone(), s.session_lifetime, s.session_id));
         }
-        cfg.session_storage = self.server_cache.clone();
+        cfg.session_storage = match self.caches().1 {
+            Some(cache) if s.session_lifetime > 0 => Arc::new(Scoped { inner: cache, context: s.session_id }),
+            _ => Arc::new(NoServerSessionStorage {}),
+        };
         Ok(cfg)
     }
 }
@@ -396,24 +479,49 @@ fn add_dir(dir: &Path, add: &mut dyn FnMut(&[u8], &str) -> Result<()>) -> Result
     Ok(())
 }
 
-/// The config's ticket keys with the session lifetime of one generation.
+/// The server's session-ID cache as one generation uses it: sessions stored under one
+/// session ID context are found only under the same context (`tls_config_set_session_id`).
 #[derive(Debug)]
-struct Lifetime {
-    inner: Arc<dyn ProducesTickets>,
-    seconds: u32,
+struct Scoped {
+    inner: Arc<ServerSessionMemoryCache>,
+    context: [u8; tickets::SESSION_ID_SIZE],
 }
 
-impl ProducesTickets for Lifetime {
-    fn enabled(&self) -> bool {
-        self.inner.enabled()
+impl Scoped {
+    fn key(&self, id: &[u8]) -> Vec<u8> {
+        let mut k = self.context.to_vec();
+        k.extend_from_slice(id);
+        k
     }
-    fn lifetime(&self) -> u32 {
-        self.seconds
+}
+
+impl StoresServerSessions for Scoped {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.inner.put(self.key(&key), value)
     }
-    fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        self.inner.encrypt(plain)
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.get(&self.key(key))
     }
-    fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
-        self.inner.decrypt(cipher)
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.inner.take(&self.key(key))
+    }
+    fn can_cache(&self) -> bool {
+        self.inner.can_cache()
+    }
+}
+
+/// The CRLs of `tls_config_set_crl_*`.
+fn crls(s: &Settings) -> Result<Vec<CertificateRevocationListDer<'static>>> {
+    let Some(pem_bytes) = &s.crl_pem else { return Ok(Vec::new()) };
+    parse_crls(pem_bytes)
+}
+
+/// Parses every CRL in a PEM buffer; at least one is required.
+pub fn parse_crls(pem_bytes: &[u8]) -> Result<Vec<CertificateRevocationListDer<'static>>> {
+    let v: std::result::Result<Vec<_>, _> = CertificateRevocationListDer::pem_slice_iter(pem_bytes).collect();
+    match v {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(Error::arg("CRL: no PEM X509 CRL found")),
+        Err(e) => Err(Error::arg(format!("CRL: invalid PEM: {e}"))),
     }
 }

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
 
 /// Which checks are on.
 #[derive(Clone, Copy, Debug)]
@@ -31,16 +33,20 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// Builds a verifier over `roots`; with `checks.cert` off the roots may be empty.
+    /// Builds a verifier over `roots` and `crls` (`tls_config_set_crl_*`: every certificate of
+    /// the chain must then be covered by a CRL, as with libtls); with `checks.cert` off the
+    /// roots may be empty.
     pub fn new(
         roots: RootCertStore,
         checks: Checks,
         provider: Arc<CryptoProvider>,
+        crls: Vec<CertificateRevocationListDer<'static>>,
     ) -> crate::error::Result<Self> {
-        let anchor_keys = roots.roots.iter().map(|a| a.subject_public_key_info.to_vec()).collect();
+        let anchor_keys = anchor_keys(&roots);
         let inner = if checks.cert {
             Some(
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .with_crls(crls)
                     .build()
                     .map_err(|e| crate::Error::arg(format!("CA certificates: {e}")))?,
             )
@@ -56,12 +62,26 @@ impl Verifier {
         self.depth = depth;
         self
     }
+}
 
-    /// Whether `cert` carries a trust anchor's public key (only limits the depth count).
-    fn is_anchor(&self, cert: &CertificateDer<'_>) -> bool {
-        let der = cert.as_ref();
-        self.anchor_keys.iter().any(|k| !k.is_empty() && der.windows(k.len()).any(|w| w == k.as_slice()))
+fn anchor_keys(roots: &RootCertStore) -> Vec<Vec<u8>> {
+    roots.roots.iter().map(|a| a.subject_public_key_info.to_vec()).collect()
+}
+
+/// Whether `cert` carries a trust anchor's public key (only limits the depth count).
+fn is_anchor(keys: &[Vec<u8>], cert: &CertificateDer<'_>) -> bool {
+    let der = cert.as_ref();
+    keys.iter().any(|k| !k.is_empty() && der.windows(k.len()).any(|w| w == k.as_slice()))
+}
+
+/// The error of a chain with more intermediates than `depth` allows, if it has.
+fn check_depth(keys: &[Vec<u8>], intermediates: &[CertificateDer<'_>], depth: usize) -> Result<(), Error> {
+    let found = intermediates.iter().filter(|c| !is_anchor(keys, c)).count();
+    if found > depth {
+        let e = ChainTooLong { depth, found };
+        return Err(Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(e)))));
     }
+    Ok(())
 }
 
 /// A chain longer than the verification depth allows.
@@ -97,11 +117,7 @@ impl ServerCertVerifier for Verifier {
             return Ok(ServerCertVerified::assertion());
         };
         // A trust anchor the server sends along is not an intermediate.
-        let found = intermediates.iter().filter(|c| !self.is_anchor(c)).count();
-        if found > self.depth {
-            let e = ChainTooLong { depth: self.depth, found };
-            return Err(Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(e)))));
-        }
+        check_depth(&self.anchor_keys, intermediates, self.depth)?;
         let mut now = now;
         // Each retry moves the clock into the validity window webpki reported, so that with
         // noverifytime only time failures are forgiven; the chain is still checked in full.
@@ -148,5 +164,79 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Verifies client certificates for a server config (`tls_config_verify_client` and
+/// `_optional`): webpki against the config's CA certificates and CRLs, and the verify depth.
+#[derive(Debug)]
+pub struct ClientVerifier {
+    inner: Arc<dyn ClientCertVerifier>,
+    depth: usize,
+    anchor_keys: Vec<Vec<u8>>,
+}
+
+impl ClientVerifier {
+    /// Requires a client certificate, or only checks one that is sent when `optional`.
+    pub fn new(
+        roots: RootCertStore,
+        provider: Arc<CryptoProvider>,
+        crls: Vec<CertificateRevocationListDer<'static>>,
+        optional: bool,
+        depth: usize,
+    ) -> crate::error::Result<Self> {
+        let anchor_keys = anchor_keys(&roots);
+        let mut b = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).with_crls(crls);
+        if optional {
+            b = b.allow_unauthenticated();
+        }
+        let inner = b.build().map_err(|e| crate::Error::arg(format!("client CA certificates: {e}")))?;
+        Ok(Self { inner, depth, anchor_keys })
+    }
+}
+
+impl ClientCertVerifier for ClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        check_depth(&self.anchor_keys, intermediates, self.depth)?;
+        self.inner.verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }

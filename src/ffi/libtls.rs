@@ -1,7 +1,8 @@
 //! The rest of libtls's surface: cipher and curve selection, verification depth, key
-//! clearing, file loading, the remaining `tls_conn_*` accessors, and the functions whose work
-//! belongs to the sessions issue (6) as honest stubs that fail with a message.
-use std::ffi::{c_char, c_int, c_uchar, c_void};
+//! clearing, file loading and the remaining `tls_conn_*` accessors. Sessions, ticket keys,
+//! client certificates, SNI keypairs, OCSP, CRLs and the peer certificate are in
+//! [`crate::ffi::sessions`].
+use std::ffi::{c_char, c_int, c_void};
 use std::path::Path;
 
 use crate::config::{pem, suites, Config, Settings, DEFAULT_CA_FILE};
@@ -12,7 +13,7 @@ use crate::ffi::ctx::Tls;
 use crate::ffi::handle::{config_ref, cstr, ctx_ref, opt_cstr};
 
 /// Runs a config setter that may fail: the error goes on the config and the thread.
-fn setter(config: *mut Config, f: impl FnOnce(&Config) -> Result<()>) -> c_int {
+pub(crate) fn setter(config: *mut Config, f: impl FnOnce(&Config) -> Result<()>) -> c_int {
     let cfg = match config_ref(config) {
         Ok(c) => c,
         Err(e) => return fail_null(e, -1),
@@ -28,7 +29,7 @@ fn setter(config: *mut Config, f: impl FnOnce(&Config) -> Result<()>) -> c_int {
 }
 
 /// Runs a `void` setter that cannot fail.
-fn void_edit(config: *mut Config, f: impl FnOnce(&mut Settings)) {
+pub(crate) fn void_edit(config: *mut Config, f: impl FnOnce(&mut Settings)) {
     match config_ref(config) {
         Ok(c) => {
             let _ = c.edit(|s| {
@@ -42,7 +43,7 @@ fn void_edit(config: *mut Config, f: impl FnOnce(&mut Settings)) {
 
 /// A `void` setter asking for what nbtls cannot do: the error is sticky, so tls_configure
 /// fails (fail closed).
-fn void_refuse(config: *mut Config, err: Error) {
+pub(crate) fn void_refuse(config: *mut Config, err: Error) {
     match config_ref(config) {
         Ok(c) => {
             set_last_error(&err);
@@ -50,26 +51,6 @@ fn void_refuse(config: *mut Config, err: Error) {
             c.set_error(err);
         }
         Err(e) => set_last_error(&e),
-    }
-}
-
-/// The error of a function whose work belongs to issue 6 (sessions, client certificates,
-/// SNI keypairs, peer certificates, OCSP, CRLs).
-fn issue6(what: &str) -> Error {
-    Error::unsupported(format!("{what} is not yet supported by nbtls (issue 6)"))
-}
-
-/// A config function of issue 6: fails with its message.
-fn config_stub(config: *mut Config, what: &str) -> c_int {
-    setter(config, |_| Err(issue6(what)))
-}
-
-/// A peer accessor of issue 6: returns `fail` and leaves the message in tls_last_error()
-/// only, so the context's own error (printed beside accessors) is kept.
-fn peer_stub<T>(ctx: *mut Tls, fail: T, what: &str) -> T {
-    match ctx_ref(ctx) {
-        Ok(_) => fail_null(issue6(what), fail),
-        Err(e) => fail_null(e, fail),
     }
 }
 
@@ -244,250 +225,6 @@ pub extern "C" fn tls_config_use_fake_private_key(config: *mut Config) {
     )
 }
 
-/// Requires the server's certificate to come with a stapled OCSP response; not yet
-/// supported by nbtls (issue 6): the error is sticky and makes tls_configure fail.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_ocsp_require_stapling(config: *mut Config) {
-    boundary!(
-        (),
-        void_refuse(
-            config,
-            issue6("tls_config_ocsp_require_stapling (OCSP stapling)")
-        )
-    )
-}
-
-/// Makes a server require a client certificate; not yet supported by nbtls (issue 6): the
-/// error is sticky and makes tls_configure fail.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_verify_client(config: *mut Config) {
-    boundary!(
-        (),
-        void_refuse(
-            config,
-            issue6("tls_config_verify_client (client certificates)")
-        )
-    )
-}
-
-/// Makes a server ask for an optional client certificate; not yet supported by nbtls
-/// (issue 6): the error is sticky and makes tls_configure fail.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
-    boundary!(
-        (),
-        void_refuse(
-            config,
-            issue6("tls_config_verify_client_optional (client certificates)")
-        )
-    )
-}
-
-/// Adds a certificate and key for SNI from two PEM files; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_file(
-    config: *mut Config,
-    cert_file: *const c_char,
-    key_file: *const c_char,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (cert_file, key_file);
-        config_stub(config, "tls_config_add_keypair_file (SNI keypairs)")
-    })
-}
-
-/// Adds a certificate and key for SNI from two PEM buffers; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_mem(
-    config: *mut Config,
-    cert: *const u8,
-    cert_len: usize,
-    key: *const u8,
-    key_len: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (cert, cert_len, key, key_len);
-        config_stub(config, "tls_config_add_keypair_mem (SNI keypairs)")
-    })
-}
-
-/// Adds an SNI certificate, key and OCSP staple from files; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_ocsp_file(
-    config: *mut Config,
-    cert_file: *const c_char,
-    key_file: *const c_char,
-    ocsp_staple_file: *const c_char,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (cert_file, key_file, ocsp_staple_file);
-        config_stub(
-            config,
-            "tls_config_add_keypair_ocsp_file (SNI keypairs, OCSP stapling)",
-        )
-    })
-}
-
-/// Adds an SNI certificate, key and OCSP staple from buffers; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_ocsp_mem(
-    config: *mut Config,
-    cert: *const u8,
-    cert_len: usize,
-    key: *const u8,
-    key_len: usize,
-    staple: *const u8,
-    staple_len: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (cert, cert_len, key, key_len, staple, staple_len);
-        config_stub(
-            config,
-            "tls_config_add_keypair_ocsp_mem (SNI keypairs, OCSP stapling)",
-        )
-    })
-}
-
-/// Sets certificate, key and OCSP staple from files; not yet supported by nbtls (nothing is
-/// changed).
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keypair_ocsp_file(
-    config: *mut Config,
-    cert_file: *const c_char,
-    key_file: *const c_char,
-    staple_file: *const c_char,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (cert_file, key_file, staple_file);
-        config_stub(config, "tls_config_set_keypair_ocsp_file (OCSP stapling)")
-    })
-}
-
-/// Sets certificate, key and OCSP staple from buffers; not yet supported by nbtls (nothing
-/// is changed).
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keypair_ocsp_mem(
-    config: *mut Config,
-    cert: *const u8,
-    cert_len: usize,
-    key: *const u8,
-    key_len: usize,
-    staple: *const u8,
-    staple_len: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (cert, cert_len, key, key_len, staple, staple_len);
-        config_stub(config, "tls_config_set_keypair_ocsp_mem (OCSP stapling)")
-    })
-}
-
-/// Sets the OCSP response a server staples, from a file; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ocsp_staple_file(
-    config: *mut Config,
-    staple_file: *const c_char,
-) -> c_int {
-    boundary!(-1, {
-        let _ = staple_file;
-        config_stub(config, "tls_config_set_ocsp_staple_file (OCSP stapling)")
-    })
-}
-
-/// Sets the OCSP response a server staples, from a buffer; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ocsp_staple_mem(
-    config: *mut Config,
-    staple: *const u8,
-    len: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (staple, len);
-        config_stub(config, "tls_config_set_ocsp_staple_mem (OCSP stapling)")
-    })
-}
-
-/// Sets a certificate revocation list from a PEM file; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_crl_file(config: *mut Config, crl_file: *const c_char) -> c_int {
-    boundary!(-1, {
-        let _ = crl_file;
-        config_stub(config, "tls_config_set_crl_file (CRLs)")
-    })
-}
-
-/// Sets a certificate revocation list from a PEM buffer; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_crl_mem(config: *mut Config, crl: *const u8, len: usize) -> c_int {
-    boundary!(-1, {
-        let _ = (crl, len);
-        config_stub(config, "tls_config_set_crl_mem (CRLs)")
-    })
-}
-
-/// Sets a file in which a client keeps its session; not yet supported by nbtls (sessions
-/// are cached in memory, per config).
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_session_fd(config: *mut Config, session_fd: c_int) -> c_int {
-    boundary!(-1, {
-        let _ = session_fd;
-        config_stub(config, "tls_config_set_session_fd")
-    })
-}
-
-/// Sets a server's session ID context; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_session_id(
-    config: *mut Config,
-    session_id: *const c_uchar,
-    len: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (session_id, len);
-        config_stub(config, "tls_config_set_session_id")
-    })
-}
-
-/// Adds a session ticket key (TLS_TICKET_KEY_SIZE bytes) with revision `keyrev`; not yet
-/// supported by nbtls (each config has its own random ticket keys).
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)").
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_ticket_key(
-    config: *mut Config,
-    keyrev: u32,
-    key: *mut c_uchar,
-    keylen: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (keyrev, key, keylen);
-        config_stub(config, "tls_config_add_ticket_key")
-    })
-}
-
 /// Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
 /// before the handshake is complete or for NULL.
 #[unsafe(no_mangle)]
@@ -498,210 +235,6 @@ pub extern "C" fn tls_conn_cipher_strength(ctx: *mut Tls) -> c_int {
             Ok(t) => t.conn().and_then(|c| c.info()).map_or(0, |i| i.cipher_bits),
             Err(e) => fail_null(e, 0),
         }
-    )
-}
-
-/// Returns 1 if the peer presented a certificate, else 0: 1 on a client once the handshake is
-/// complete (a server always presents one; a resumed session keeps the original), 0 on a
-/// server (nbtls asks no client certificate until issue 6 completes), 0 before the
-/// handshake is complete; -1 for NULL.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_provided(ctx: *mut Tls) -> c_int {
-    boundary!(
-        -1,
-        match ctx_ref(ctx) {
-            Ok(t) => t
-                .conn()
-                .filter(|c| c.info().is_some())
-                .map_or(0, |c| c_int::from(!c.is_server())),
-            Err(e) => fail_null(e, -1),
-        }
-    )
-}
-
-/// Checks whether the peer's certificate is valid for `name`; not yet supported by nbtls.
-/// (A client already verifies the server name unless tls_config_insecure_noverifyname.)
-///
-/// Returns 0 ("does not contain": fails closed) with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_contains_name(ctx: *mut Tls, name: *const c_char) -> c_int {
-    boundary!(
-        0,
-        match cstr(name, "name") {
-            Ok(_) => peer_stub(ctx, 0, "tls_peer_cert_contains_name"),
-            Err(e) => fail_null(e, 0),
-        }
-    )
-}
-
-/// Returns the hash of the peer's certificate ("SHA256:" and hex); not yet supported by
-/// nbtls.
-///
-/// Returns NULL, with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_hash(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        peer_stub(ctx, std::ptr::null(), "tls_peer_cert_hash")
-    )
-}
-
-/// Returns the issuer of the peer's certificate; not yet supported by nbtls.
-///
-/// Returns NULL, with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_issuer(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        peer_stub(ctx, std::ptr::null(), "tls_peer_cert_issuer")
-    )
-}
-
-/// Returns the subject of the peer's certificate; not yet supported by nbtls.
-///
-/// Returns NULL, with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_subject(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        peer_stub(ctx, std::ptr::null(), "tls_peer_cert_subject")
-    )
-}
-
-/// Returns the notBefore time of the peer's certificate; not yet supported by nbtls.
-///
-/// Returns -1, with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_notbefore(ctx: *mut Tls) -> libc::time_t {
-    boundary!(-1, peer_stub(ctx, -1, "tls_peer_cert_notbefore"))
-}
-
-/// Returns the notAfter time of the peer's certificate; not yet supported by nbtls.
-///
-/// Returns -1, with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_notafter(ctx: *mut Tls) -> libc::time_t {
-    boundary!(-1, peer_stub(ctx, -1, "tls_peer_cert_notafter"))
-}
-
-/// Returns the peer's certificate chain in PEM, its length in `*len`; not yet supported by
-/// nbtls.
-///
-/// Returns NULL (and `*len` 0 when `len` is not NULL), with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_chain_pem(ctx: *mut Tls, len: *mut usize) -> *const u8 {
-    boundary!(std::ptr::null(), {
-        if len.is_null() {
-            return fail_null(null_arg("len"), std::ptr::null());
-        }
-        // SAFETY: len is non-NULL and points to the caller's size_t.
-        unsafe { *len = 0 };
-        peer_stub(ctx, std::ptr::null(), "tls_peer_cert_chain_pem")
-    })
-}
-
-/// Processes an OCSP response for the peer's certificate; not yet supported by nbtls.
-///
-/// Returns -1 (TLS_ERROR_UNSUPPORTED, "not yet supported by nbtls (issue 6)", in
-/// tls_error(ctx)).
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_ocsp_process_response(
-    ctx: *mut Tls,
-    response: *const c_uchar,
-    size: usize,
-) -> c_int {
-    boundary!(-1, {
-        let _ = (response, size);
-        match ctx_ref(ctx) {
-            Ok(t) => t
-                .track::<()>(Err(issue6("tls_ocsp_process_response")))
-                .map_or(-1, |_| 0),
-            Err(e) => fail_null(e, -1),
-        }
-    })
-}
-
-/// Returns the OCSP certificate status (TLS_OCSP_CERT_*) of the peer's stapled response.
-/// nbtls does not yet request or process OCSP (issue 6), so there is never one.
-///
-/// Returns -1, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_cert_status(ctx: *mut Tls) -> c_int {
-    boundary!(-1, peer_stub(ctx, -1, "tls_peer_ocsp_cert_status (OCSP)"))
-}
-
-/// Returns the CRL reason (TLS_CRL_REASON_*) of the peer's stapled OCSP response; there is
-/// never one (OCSP is not yet supported, issue 6).
-///
-/// Returns -1, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_crl_reason(ctx: *mut Tls) -> c_int {
-    boundary!(-1, peer_stub(ctx, -1, "tls_peer_ocsp_crl_reason (OCSP)"))
-}
-
-/// Returns the nextUpdate time of the peer's stapled OCSP response; there is never one
-/// (OCSP is not yet supported, issue 6).
-///
-/// Returns -1, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_next_update(ctx: *mut Tls) -> libc::time_t {
-    boundary!(-1, peer_stub(ctx, -1, "tls_peer_ocsp_next_update (OCSP)"))
-}
-
-/// Returns the response status (TLS_OCSP_RESPONSE_*) of the peer's stapled OCSP response;
-/// there is never one (OCSP is not yet supported, issue 6).
-///
-/// Returns -1, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_response_status(ctx: *mut Tls) -> c_int {
-    boundary!(
-        -1,
-        peer_stub(ctx, -1, "tls_peer_ocsp_response_status (OCSP)")
-    )
-}
-
-/// Returns a text summary of the peer's stapled OCSP response; there is never one (OCSP is
-/// not yet supported, issue 6).
-///
-/// Returns NULL, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_result(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        peer_stub(ctx, std::ptr::null(), "tls_peer_ocsp_result (OCSP)")
-    )
-}
-
-/// Returns the revocation time in the peer's stapled OCSP response; there is never one
-/// (OCSP is not yet supported, issue 6).
-///
-/// Returns -1, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_revocation_time(ctx: *mut Tls) -> libc::time_t {
-    boundary!(
-        -1,
-        peer_stub(ctx, -1, "tls_peer_ocsp_revocation_time (OCSP)")
-    )
-}
-
-/// Returns the thisUpdate time of the peer's stapled OCSP response; there is never one
-/// (OCSP is not yet supported, issue 6).
-///
-/// Returns -1, as libtls does without a response.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_this_update(ctx: *mut Tls) -> libc::time_t {
-    boundary!(-1, peer_stub(ctx, -1, "tls_peer_ocsp_this_update (OCSP)"))
-}
-
-/// Returns the OCSP responder URL of the peer's certificate; not yet supported by nbtls
-/// (issue 6).
-///
-/// Returns NULL, with the message in tls_last_error().
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_url(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        peer_stub(ctx, std::ptr::null(), "tls_peer_ocsp_url (OCSP)")
     )
 }
 

@@ -18,5 +18,6 @@ pub mod ctx;
 pub mod info;
 pub mod libtls;
 pub mod memory;
+pub mod sessions;
 pub mod tickets;
 pub mod transport;

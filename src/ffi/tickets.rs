@@ -103,8 +103,9 @@ pub extern "C" fn tls_config_set_session_lifetime(config: *mut Config, lifetime:
 }
 
 /// Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
-/// next write-side call (tls_write, tls_flush, tls_close). rustls limits KeyUpdates received
-/// without application data in between, so call it sparingly.
+/// next write-side call (tls_write, tls_flush, tls_close). A peer (rustls-based ones
+/// included) accepts at most 32 KeyUpdates without application data in between and then
+/// fails the connection, so call it sparingly.
 ///
 /// Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
 #[unsafe(no_mangle)]
