@@ -85,7 +85,12 @@ impl Error {
 
     /// A transport failure, keeping its errno.
     pub fn io(what: &str, e: &io::Error) -> Self {
-        let errno = e.raw_os_error().unwrap_or(0);
+        let errno = e.raw_os_error().unwrap_or(match e.kind() {
+            io::ErrorKind::BrokenPipe => libc::EPIPE,
+            io::ErrorKind::ConnectionReset => libc::ECONNRESET,
+            io::ErrorKind::NotConnected => libc::ENOTCONN,
+            _ => 0,
+        });
         let mut err = Self::new(Code::Io, format!("{what}: {e}"));
         err.errno = errno;
         err

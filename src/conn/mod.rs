@@ -290,7 +290,11 @@ impl Conn {
     /// Closes: sends held bytes, then close_notify. `Ok` again when called twice.
     pub fn close(&mut self) -> Step<()> {
         if self.enter(Op::Close)? {
-            return Ok(());
+            // Closed already: the same answer as the first time.
+            return match self.eof {
+                Eof::Truncated => Err(Stop::Fail(truncated_close())),
+                _ => Ok(()),
+            };
         }
         if self.phase == Phase::Handshaking {
             self.phase = Phase::Closed;
@@ -305,7 +309,10 @@ impl Conn {
         }
         match self.flush_queue(Scope::All) {
             Ok(()) => {}
-            Err(Stop::Fail(e)) if peer_gone(&e) => {}
+            Err(Stop::Fail(e)) if peer_gone(&e) => {
+                // A peer that has gone needs no close_notify: not a failure of close.
+                self.failure = None;
+            }
             Err(Stop::Fail(e)) => {
                 self.phase = Phase::Closed;
                 return Err(Stop::Fail(e));
@@ -314,7 +321,7 @@ impl Conn {
         }
         self.phase = Phase::Closed;
         if self.eof == Eof::Truncated {
-            return Err(Stop::Fail(Error::new(Code::Truncated, "EOF without close_notify")));
+            return Err(Stop::Fail(truncated_close()));
         }
         Ok(())
     }
@@ -804,6 +811,10 @@ fn would_block(e: &io::Error) -> bool {
 
 fn peer_gone(e: &Error) -> bool {
     matches!(e.errno, libc::EPIPE | libc::ECONNRESET | libc::ENOTCONN)
+}
+
+fn truncated_close() -> Error {
+    Error::new(Code::Truncated, "EOF without close_notify")
 }
 
 fn truncated() -> Error {

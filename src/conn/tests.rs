@@ -472,3 +472,28 @@ fn alpn_without_overlap_completes_without_alpn_as_libtls() {
     assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
     assert_eq!(s.info().unwrap().alpn.as_deref(), Some(&b"http/1.1"[..]));
 }
+
+#[test]
+fn close_answers_the_same_when_called_again() {
+    let setup = Setup::default();
+    let (cc, sc) = configs(&setup);
+    // After a bare EOF: -1 TRUNCATED, and again TRUNCATED (not success, not EPIPE).
+    let (mut c, mut s, client_end, _) = pair_with(&setup, 100_000, &cc, &sc);
+    assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
+    client_end.tx.lock().unwrap().closed = true;
+    client_end.rx.lock().unwrap().closed = true;
+    let mut buf = [0u8; 8];
+    assert_eq!(s.read(&mut buf), Ok(0));
+    for _ in 0..2 {
+        match s.close() {
+            Err(Stop::Fail(e)) => assert_eq!(e.code, Code::Truncated, "{}", e.msg),
+            other => panic!("close after truncation: {other:?}"),
+        }
+    }
+    // Towards a peer that has gone: 0, and 0 again.
+    let (mut c, mut s, _, server_end) = pair_with(&setup, 100_000, &cc, &sc);
+    assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
+    server_end.tx.lock().unwrap().closed = true;
+    assert_eq!(s.close(), Ok(()), "EPIPE from a gone peer is ignored");
+    assert_eq!(s.close(), Ok(()));
+}

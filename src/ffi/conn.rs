@@ -268,7 +268,9 @@ pub extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
 ///
 /// Returns 0 once close_notify is sent (0 again when called twice), TLS_WANT_POLLOUT when
 /// the transport would block (call again), or -1 on failure, including "EOF without
-/// close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED).
+/// close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED, again on every later
+/// call). After tls_close, the connection reads and writes nothing more: tls_read,
+/// tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
     boundary!(-1, io_end(match ctx_mut(ctx) {
