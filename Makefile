@@ -11,7 +11,7 @@ export NBTLS_LIBDIR := $(abspath $(LIBDIR))
 export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
-.PHONY: test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
+.PHONY: bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
         examples demo bench install clean
 
 all: lib
@@ -62,7 +62,10 @@ examples: lib
 demo: examples certs
 	sh examples-c/demo.sh
 
-test: test-rust test-c asan peers test-install
+bindings: lib certs
+	sh tests/run-bindings.sh
+
+test: test-rust test-c asan peers bindings test-install
 	@echo "make test: all suites passed"
 
 include mk/install.mk

@@ -1,0 +1,425 @@
+/*
+ * echo-server-epoll: an edge-triggered epoll(7) TLS echo server for many thousands of
+ * concurrent connections.
+ *
+ *   echo-server-epoll -c cert -k key [-a alpn-list] [-p 1.2|1.3]
+ *                     [-t deferred|opportunistic|immediate|none] [-m max-connections] [-q]
+ *                     port
+ *
+ * Listens on 127.0.0.1:port (port 0 picks a free one), prints "nofile limit N" and
+ * "listening on PORT" on stdout, flushed, and echoes every byte each client sends until
+ * the client ends the stream, then closes with close_notify.  Runs until SIGINT/SIGTERM,
+ * then prints "served N connections, peak M open, F failed" and exits (1 if any failed).
+ *
+ * Edge-triggered rules, which this program follows and a C10K server must copy:
+ *  - each fd is registered once, for EPOLLIN|EPOLLOUT|EPOLLET: an event only says
+ *    "something changed", so every wakeup runs the connection until nbtls says WANT;
+ *  - only a WANT code (the socket said EAGAIN) may send a connection back to epoll_wait:
+ *    nothing else guarantees another edge;
+ *  - plaintext nbtls already decrypted (tls_pending_read() > 0) raises no edge at all.  A
+ *    connection that stops reading for its own reasons (here: a fairness budget of
+ *    BUDGET bytes per wakeup, so one fast client cannot starve thousands) goes on a ready
+ *    list and is run again before the next epoll_wait, which then does not block.
+ *
+ * RLIMIT_NOFILE is raised to its hard limit at start; -m caps the open connections (the
+ * default follows the limit).  Memory per connection: one nbtls context plus a 4 KiB echo
+ * buffer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "tlsapi.h"
+
+#define PROG "echo-server-epoll"
+
+#ifdef USE_LIBTLS
+int
+main(void)
+{
+	puts(PROG " relies on nbtls's tls_pending_read(): build it against nbtls");
+	return 0;
+}
+#else
+
+#define ECHO_BUF 4096
+#define BUDGET (64 * 1024)	/* plaintext echoed per connection per wakeup */
+#define MAX_EVENTS 256
+
+enum state { ST_HANDSHAKE, ST_READ, ST_WRITE, ST_CLOSE, ST_DONE };
+
+struct conn {
+	int fd;
+	struct tls *tls;
+	enum state st;
+	int on_ready;		/* queued on the ready list */
+	struct conn *next_ready;
+	size_t len, off;
+	char buf[ECHO_BUF];
+};
+
+static volatile sig_atomic_t stop;
+static int quiet;
+static long open_conns, peak_conns, served, failed, pending_requeues;
+static struct conn *ready_head, *ready_tail;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: " PROG " -c cert -k key [-a alpn-list] [-p 1.2|1.3]\n"
+	    "       [-t deferred|opportunistic|immediate|none] [-m max-connections] [-q] port\n");
+	exit(1);
+}
+
+static void
+die(const char *what, const char *msg)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
+	exit(1);
+}
+
+static void
+make_ready(struct conn *c)
+{
+	if (c->on_ready)
+		return;
+	c->on_ready = 1;
+	c->next_ready = NULL;
+	if (ready_tail != NULL)
+		ready_tail->next_ready = c;
+	else
+		ready_head = c;
+	ready_tail = c;
+}
+
+static void
+conn_fail(struct conn *c, const char *what)
+{
+	if (!quiet)
+		fprintf(stderr, PROG ": fd %d: %s failed: %s\n", c->fd, what,
+		    tls_error(c->tls) != NULL ? tls_error(c->tls) : "unknown error");
+	failed++;
+	c->st = ST_DONE;
+}
+
+/*
+ * Runs a connection until nbtls says WANT (then the fd's next edge brings it back) or it
+ * spent its budget (then it goes on the ready list).
+ */
+static void
+step(struct conn *c)
+{
+	size_t spent = 0;
+	ssize_t n;
+	int rv;
+
+	for (;;) {
+		switch (c->st) {
+		case ST_HANDSHAKE:
+			rv = tls_handshake(c->tls);
+			if (rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT)
+				return;
+			if (rv == -1) {
+				conn_fail(c, "handshake");
+				return;
+			}
+			c->st = ST_READ;
+			break;
+
+		case ST_READ:
+			if (spent >= BUDGET) {
+				/*
+				 * Stopping before a WANT: plaintext nbtls already decrypted
+				 * (tls_pending_read() > 0) raises no new edge, and neither do
+				 * bytes still in the kernel.  Run again before epoll_wait sleeps.
+				 */
+				if (tls_pending_read(c->tls) > 0)
+					pending_requeues++;
+				make_ready(c);
+				return;
+			}
+			n = tls_read(c->tls, c->buf, sizeof(c->buf));
+			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+				return;	/* the socket said EAGAIN: an edge will come */
+			if (n == -1) {
+				conn_fail(c, "tls_read");
+				return;
+			}
+			if (n == 0) {	/* the client ended the stream */
+				c->st = ST_CLOSE;
+				break;
+			}
+			c->len = (size_t)n;
+			c->off = 0;
+			spent += (size_t)n;
+			c->st = ST_WRITE;
+			break;
+
+		case ST_WRITE:
+			n = tls_write(c->tls, c->buf + c->off, c->len - c->off);
+			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+				return;	/* EPOLLOUT's edge brings us back; same bytes again */
+			if (n == -1) {
+				conn_fail(c, "tls_write");
+				return;
+			}
+			c->off += (size_t)n;
+			/*
+			 * Once the chunk is out, back to tls_read at once, never to epoll_wait:
+			 * nbtls may hold more decrypted plaintext (tls_pending_read() > 0) from
+			 * the records it already read, and that raises no edge.
+			 */
+			if (c->off == c->len)
+				c->st = ST_READ;
+			break;
+
+		case ST_CLOSE:
+			rv = tls_close(c->tls);
+			if (rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT)
+				return;
+			/* -1 here is a client that already went away: not worth reporting. */
+			c->st = ST_DONE;
+			return;
+
+		case ST_DONE:
+			return;
+		}
+	}
+}
+
+static void
+conn_free(struct conn *c)
+{
+	tls_free(c->tls);
+	close(c->fd);	/* also removes it from the epoll set */
+	free(c);
+	open_conns--;
+	served++;
+}
+
+static int
+listen_loopback(const char *port)
+{
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+	char *end;
+	long p = strtol(port, &end, 10);
+	int fd, one = 1;
+
+	if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
+		usage();
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		die("socket", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		die("bind", strerror(errno));
+	if (listen(fd, 4096) == -1)	/* the kernel caps it at net.core.somaxconn */
+		die("listen", strerror(errno));
+	if (getsockname(fd, (struct sockaddr *)&sin, &slen) == -1)
+		die("getsockname", strerror(errno));
+	printf("listening on %u\n", (unsigned)ntohs(sin.sin_port));
+	fflush(stdout);
+	return fd;
+}
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit. */
+static long
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		die("getrlimit", strerror(errno));
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fprintf(stderr, PROG ": setrlimit(%llu): %s\n", (unsigned long long)want,
+			    strerror(errno));
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *cert = NULL, *key = NULL, *alpn = NULL, *policy = NULL;
+	uint32_t protocols = 0;
+	struct tls_config *cfg;
+	struct tls *server;
+	struct epoll_event ev, events[MAX_EVENTS];
+	struct sigaction sa;
+	long max_conns = 0, nofile;
+	int lfd, epfd, ch, i, n;
+
+	while ((ch = getopt(argc, argv, "c:k:a:p:t:m:qh")) != -1) {
+		switch (ch) {
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'a': alpn = optarg; break;
+		case 't': policy = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'm':
+			max_conns = strtol(optarg, NULL, 10);
+			if (max_conns <= 0)
+				usage();
+			break;
+		case 'p':
+			if (strcmp(optarg, "1.2") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_2;
+			else if (strcmp(optarg, "1.3") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_3;
+			else
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || cert == NULL || key == NULL)
+		usage();
+
+	nofile = raise_nofile();
+	if (max_conns == 0 || max_conns > nofile - 16)
+		max_conns = nofile - 16;	/* stdio, the listener, epoll, cert files */
+	printf("nofile limit %ld\n", nofile);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* nbtls uses MSG_NOSIGNAL; belt and braces */
+
+	if ((cfg = tls_config_new()) == NULL)
+		die("tls_config_new", "failed");
+	if (tls_config_set_keypair_file(cfg, cert, key) == -1)
+		die("keypair", tls_config_error(cfg));
+	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
+		die("ALPN", tls_config_error(cfg));
+	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
+		die("protocols", tls_config_error(cfg));
+	if (policy != NULL) {
+		int p = strcmp(policy, "deferred") == 0 ? TLS_TICKETS_DEFERRED :
+		    strcmp(policy, "opportunistic") == 0 ? TLS_TICKETS_OPPORTUNISTIC :
+		    strcmp(policy, "immediate") == 0 ? TLS_TICKETS_IMMEDIATE :
+		    strcmp(policy, "none") == 0 ? TLS_TICKETS_NONE : -1;
+		if (p == -1)
+			usage();
+		if (tls_config_set_ticket_policy(cfg, p) == -1)
+			die("ticket policy", tls_config_error(cfg));
+	}
+	if ((server = tls_server()) == NULL)
+		die("tls_server", "failed");
+	if (tls_configure(server, cfg) == -1)
+		die("tls_configure", tls_error(server));
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		die("epoll_create1", strerror(errno));
+	lfd = listen_loopback(argv[0]);
+	ev.events = EPOLLIN;	/* level-triggered: accept() until EAGAIN anyway */
+	ev.data.ptr = NULL;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) == -1)
+		die("epoll_ctl", strerror(errno));
+
+	while (!stop) {
+		/* Never sleep while a connection is runnable without an edge. */
+		n = epoll_wait(epfd, events, MAX_EVENTS, ready_head != NULL ? 0 : -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait", strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			struct conn *c = events[i].data.ptr;
+
+			if (c == NULL) {	/* the listener */
+				while (open_conns < max_conns) {
+					struct tls *cctx = NULL;
+					int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+					if (fd == -1) {
+						if (errno != EAGAIN && errno != EWOULDBLOCK &&
+						    errno != EINTR && errno != ECONNABORTED && !quiet)
+							fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
+						break;
+					}
+					if (tls_accept_socket(server, &cctx, fd) == -1 ||
+					    (c = calloc(1, sizeof(*c))) == NULL) {
+						fprintf(stderr, PROG ": accept: %s\n", tls_error(server));
+						tls_free(cctx);
+						close(fd);
+						failed++;
+						continue;
+					}
+					c->fd = fd;
+					c->tls = cctx;
+					c->st = ST_HANDSHAKE;
+					ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
+					ev.data.ptr = c;
+					if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+						die("epoll_ctl", strerror(errno));
+					if (++open_conns > peak_conns)
+						peak_conns = open_conns;
+					/* The edge for data already queued may predate the ADD. */
+					make_ready(c);
+				}
+				continue;
+			}
+			if (c->on_ready)
+				continue;	/* runs from the ready list below */
+			step(c);
+			if (c->st == ST_DONE)
+				conn_free(c);
+		}
+		/* Run the ready list once; connections that spend their budget again requeue. */
+		{
+			struct conn *c = ready_head, *end = ready_tail;
+			ready_head = ready_tail = NULL;
+			while (c != NULL) {
+				struct conn *next = c->next_ready;
+				int last = c == end;
+				c->on_ready = 0;
+				step(c);
+				if (c->st == ST_DONE)
+					conn_free(c);
+				if (last)
+					break;
+				c = next;
+			}
+		}
+	}
+
+	printf("served %ld connections, peak %ld open, %ld failed, %ld requeued with plaintext "
+	    "pending\n", served, peak_conns, failed, pending_requeues);
+	fflush(stdout);
+	close(epfd);
+	close(lfd);
+	tls_free(server);
+	tls_config_free(cfg);
+	return failed != 0 ? 1 : 0;
+}
+#endif
