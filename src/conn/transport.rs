@@ -143,8 +143,11 @@ pub mod pipe {
     /// One direction of a pipe.
     #[derive(Default)]
     pub struct Buf {
+        /// Bytes written and not yet read.
         pub data: VecDeque<u8>,
+        /// The most bytes `data` holds.
         pub cap: usize,
+        /// The writer closed: reads see EOF once `data` is empty; writes fail.
         pub closed: bool,
         /// Bytes ever taken out (tests use it to tell progress from a deadlock).
         pub moved: usize,
@@ -152,7 +155,9 @@ pub mod pipe {
 
     /// A transport end.
     pub struct End {
+        /// The direction this end reads.
         pub rx: Arc<Mutex<Buf>>,
+        /// The direction this end writes.
         pub tx: Arc<Mutex<Buf>>,
     }
 
