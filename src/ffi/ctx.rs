@@ -81,7 +81,9 @@ impl Tls {
 
     /// Clears the error (the I/O calls do this when they start).
     pub fn clear_error(&self) {
-        if self.has_error.swap(false, std::sync::atomic::Ordering::AcqRel) {
+        // A plain load first: the common case (no error) costs no locked instruction.
+        if self.has_error.load(std::sync::atomic::Ordering::Acquire) {
+            self.has_error.store(false, std::sync::atomic::Ordering::Release);
             *self.err_slot() = None;
         }
     }
