@@ -3,6 +3,8 @@
  *
  *   blocking-client [-C cafile] [-a alpn-list] [-p 1.2|1.3] [-n servername]
  *                   [--insecure-noverify] host port [path]
+ *   options for sessions and client certificates:
+ *                   [-r] [-c cert -k key] [--peer] [--keylog]
  *
  * Connects to host:port with socket()+connect(), starts TLS with
  * tls_connect_socket() (the server name is -n, else host), sends
@@ -19,6 +21,16 @@
  * On a blocking socket a WANT code is not expected, but libtls (and OpenSSL
  * under it) can return one, e.g. after TLS 1.3 session tickets arrive: as the
  * tls_read(3) man page says, the call is simply repeated.
+ *
+ * -r fetches twice with one tls_config (so the second connection can resume the
+ * session the first one got) and prints "nbtls: resumed=0|1" on stderr after each
+ * handshake.  -c/-k send a client certificate (tls_config_set_keypair_file).  --peer
+ * prints the server's certificate as the tls_peer_cert_* accessors report it:
+ * "nbtls: peer provided=1 subject=... issuer=... hash=... notbefore=EPOCH
+ * notafter=EPOCH", "nbtls: peer contains NAME=0|1" for the server name,
+ * "nbtls: peer common_name=CN" (nbtls only), then "nbtls: peer chain" and the
+ * PEM chain.  --keylog (nbtls only) appends the handshake secrets to the file
+ * SSLKEYLOGFILE names (tls_config_set_keylog_file_from_env).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +53,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [-C cafile] [-a alpn-list] [-p 1.2|1.3] "
-	    "[-n servername] [--insecure-noverify] host port [path]\n");
+	    "[-n servername] [--insecure-noverify] host port [path]\n"
+	    "       [-r] [-c cert -k key] [--peer] [--keylog]\n");
 	exit(1);
 }
 
@@ -56,6 +69,12 @@ static void
 die_tls(struct tls *ctx, const char *what)
 {
 	die(what, tls_error(ctx));
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s != NULL ? s : "-";
 }
 
 static int
@@ -115,74 +134,41 @@ write_all_stdout(const char *buf, size_t len)
 		die("stdout", strerror(errno));
 }
 
-int
-main(int argc, char *argv[])
+/* Prints the peer certificate as the tls_peer_cert_* accessors report it (--peer). */
+static void
+print_peer(struct tls *ctx, const char *name)
 {
-	static const struct option longopts[] = {
-		{ "insecure-noverify", no_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *cafile = NULL, *alpn = NULL, *servername = NULL;
-	const char *host, *port, *path = "/";
-	uint32_t protocols = 0;
-	int insecure = 0, ch, fd;
-	struct tls_config *cfg;
+	const uint8_t *pem;
+	size_t len = 0;
+
+	fprintf(stderr, "nbtls: peer provided=%d subject=%s issuer=%s hash=%s notbefore=%lld "
+	    "notafter=%lld\n", tls_peer_cert_provided(ctx), or_dash(tls_peer_cert_subject(ctx)),
+	    or_dash(tls_peer_cert_issuer(ctx)), or_dash(tls_peer_cert_hash(ctx)),
+	    (long long)tls_peer_cert_notbefore(ctx), (long long)tls_peer_cert_notafter(ctx));
+	fprintf(stderr, "nbtls: peer contains %s=%d\n", name, tls_peer_cert_contains_name(ctx, name));
+#ifndef USE_LIBTLS
+	/* Newer LibreSSL's; Debian's libtls 3.7 does not have it. */
+	fprintf(stderr, "nbtls: peer common_name=%s\n", or_dash(tls_peer_cert_common_name(ctx)));
+#endif
+	fprintf(stderr, "nbtls: peer chain\n");
+	if ((pem = tls_peer_cert_chain_pem(ctx, &len)) != NULL)
+		fwrite(pem, 1, len, stderr);
+}
+
+/*
+ * One connection: handshake, GET path, body to stdout, close. Returns the HTTP status.
+ * With report, prints whether the session was resumed.
+ */
+static int
+fetch(struct tls_config *cfg, const char *host, const char *port, const char *path,
+    const char *servername, int report, int peer)
+{
 	struct tls *ctx;
 	char req[2048];
 	char *hdr;
 	size_t hdrlen = 0;
-	int in_header = 1, status = 0;
+	int in_header = 1, status = 0, fd, rv;
 	ssize_t n;
-	int rv;
-
-	while ((ch = getopt_long(argc, argv, "C:a:p:n:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'C': cafile = optarg; break;
-		case 'a': alpn = optarg; break;
-		case 'n': servername = optarg; break;
-		case 'I': insecure = 1; break;
-		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 2 || argc > 3)
-		usage();
-	host = argv[0];
-	port = argv[1];
-	if (argc == 3)
-		path = argv[2];
-	if (strlen(path) > 1024 || strpbrk(path, "\r\n") != NULL)
-		die("path", "too long or contains a line break");
-
-	/* libtls on OpenSSL writes with write(2): a peer that went away must not kill us. */
-	signal(SIGPIPE, SIG_IGN);
-
-	if (tls_init() != 0)
-		die("tls_init", "failed");
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (cafile != NULL && tls_config_set_ca_file(cfg, cafile) == -1)
-		die("CA file", tls_config_error(cfg));
-	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
-		die("ALPN", tls_config_error(cfg));
-	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
-		die("protocols", tls_config_error(cfg));
-	if (insecure) {
-		tls_config_insecure_noverifycert(cfg);
-		tls_config_insecure_noverifyname(cfg);
-		tls_config_insecure_noverifytime(cfg);
-	}
 
 	if ((ctx = tls_client()) == NULL)
 		die("tls_client", "failed");
@@ -205,6 +191,10 @@ main(int argc, char *argv[])
 		    version != NULL ? version : "?", cipher != NULL ? cipher : "?",
 		    alpn_sel != NULL ? alpn_sel : "-");
 	}
+	if (report)
+		fprintf(stderr, "nbtls: resumed=%d\n", tls_conn_session_resumed(ctx));
+	if (peer)
+		print_peer(ctx, servername != NULL ? servername : host);
 
 	{
 		const char *hostname = servername != NULL ? servername : host;
@@ -271,12 +261,96 @@ main(int argc, char *argv[])
 		die_tls(ctx, "tls_close");
 	close(fd);
 	tls_free(ctx);
-	tls_config_free(cfg);
 	free(hdr);
+	return status;
+}
 
-	if (status < 200 || status > 299) {
-		fprintf(stderr, PROG ": server answered HTTP status %d\n", status);
-		return 1;
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "insecure-noverify", no_argument, NULL, 'I' },
+		{ "peer", no_argument, NULL, 'P' },
+		{ "keylog", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cafile = NULL, *alpn = NULL, *servername = NULL;
+	const char *host, *port, *path = "/", *cert = NULL, *key = NULL;
+	uint32_t protocols = 0;
+	int insecure = 0, ch, rounds = 1, peer = 0, keylog = 0, i;
+	struct tls_config *cfg;
+
+	while ((ch = getopt_long(argc, argv, "C:a:p:n:rc:k:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': rounds = 2; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'P': peer = 1; break;
+		case 'L': keylog = 1; break;
+		case 'C': cafile = optarg; break;
+		case 'a': alpn = optarg; break;
+		case 'n': servername = optarg; break;
+		case 'I': insecure = 1; break;
+		case 'p':
+			if (strcmp(optarg, "1.2") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_2;
+			else if (strcmp(optarg, "1.3") == 0)
+				protocols = TLS_PROTOCOL_TLSv1_3;
+			else
+				usage();
+			break;
+		default:
+			usage();
+		}
 	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > 3 || (cert == NULL) != (key == NULL))
+		usage();
+	host = argv[0];
+	port = argv[1];
+	if (argc == 3)
+		path = argv[2];
+	if (strlen(path) > 1024 || strpbrk(path, "\r\n") != NULL)
+		die("path", "too long or contains a line break");
+
+	/* libtls on OpenSSL writes with write(2): a peer that went away must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tls_init() != 0)
+		die("tls_init", "failed");
+	if ((cfg = tls_config_new()) == NULL)
+		die("tls_config_new", "failed");
+	if (cafile != NULL && tls_config_set_ca_file(cfg, cafile) == -1)
+		die("CA file", tls_config_error(cfg));
+	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
+		die("ALPN", tls_config_error(cfg));
+	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
+		die("protocols", tls_config_error(cfg));
+	if (insecure) {
+		tls_config_insecure_noverifycert(cfg);
+		tls_config_insecure_noverifyname(cfg);
+		tls_config_insecure_noverifytime(cfg);
+	}
+	if (cert != NULL && tls_config_set_keypair_file(cfg, cert, key) == -1)
+		die("client keypair", tls_config_error(cfg));
+	if (keylog) {
+#ifdef USE_LIBTLS
+		die("--keylog", "not supported by libtls");
+#else
+		if (tls_config_set_keylog_file_from_env(cfg) == -1)
+			die("--keylog", tls_config_error(cfg));
+#endif
+	}
+
+	for (i = 0; i < rounds; i++) {
+		int status = fetch(cfg, host, port, path, servername, rounds > 1, peer);
+		if (status < 200 || status > 299) {
+			fprintf(stderr, PROG ": server answered HTTP status %d\n", status);
+			return 1;
+		}
+	}
+	tls_config_free(cfg);
 	return 0;
 }

@@ -2,6 +2,8 @@
  * poll-server: a nonblocking TLS server driven by poll(2) and the WANT codes.
  *
  *   poll-server -c cert -k key [-a alpn] [-p 1.2|1.3] [-n max-connections] [--echo] port
+ *   options for sessions and client certificates:
+ *               [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... [--keylog]
  *
  * Listens on 127.0.0.1:port (port 0 picks a free one) and prints
  * "listening on PORT" on stdout, flushed, once it accepts connections.  It
@@ -24,6 +26,17 @@
  * -n N: stop accepting after N connections and exit once they are all
  * finished; the exit status is 1 if any of them failed, else 0.  Without -n
  * it runs until killed.  One log line per event goes to stderr.
+ *
+ * Sessions and client certificates (each handshake also logs "conn N: resumed=0|1"):
+ * --ticket-key FILE adds the ticket keys in FILE, one per line of 96 hex digits (48 bytes,
+ * tls_config_add_ticket_key, keyrev = line number; the last line encrypts), so several
+ * servers given one file resume each other's sessions.  -V CAFILE requires a client
+ * certificate signed by CAFILE (tls_config_verify_client), --optional only asks for one
+ * (tls_config_verify_client_optional); a handshake with one logs "conn N: peer subject=...
+ * issuer=... hash=... notbefore=EPOCH notafter=EPOCH".  --sni CERT:KEY adds a keypair
+ * chosen by server name (tls_config_add_keypair_file; repeatable).  --keylog (nbtls only)
+ * appends the handshake secrets to the file SSLKEYLOGFILE names
+ * (tls_config_set_keylog_file_from_env).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,6 +86,7 @@ struct conn {
 };
 
 static int echo_mode;
+static int verify_client;
 
 static const char *
 or_dash(const char *s)
@@ -93,7 +107,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: " PROG " -c cert -k key [-a alpn] [-p 1.2|1.3] "
-	    "[-n max-connections] [--echo] port\n");
+	    "[-n max-connections] [--echo] port\n"
+	    "       [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... "
+	    "[--keylog]\n");
 	exit(1);
 }
 
@@ -151,6 +167,52 @@ make_response(struct conn *c)
 	c->outoff = 0;
 }
 
+/* After the handshake: whether it resumed, and the client's certificate if it sent one. */
+static void
+log_session(struct conn *c)
+{
+	fprintf(stderr, PROG ": conn %d: resumed=%d\n", c->id, tls_conn_session_resumed(c->tls));
+	if (verify_client && tls_peer_cert_provided(c->tls) == 1)
+		fprintf(stderr, PROG ": conn %d: peer subject=%s issuer=%s hash=%s "
+		    "notbefore=%lld notafter=%lld\n", c->id, or_dash(tls_peer_cert_subject(c->tls)),
+		    or_dash(tls_peer_cert_issuer(c->tls)), or_dash(tls_peer_cert_hash(c->tls)),
+		    (long long)tls_peer_cert_notbefore(c->tls),
+		    (long long)tls_peer_cert_notafter(c->tls));
+}
+
+/* Adds the ticket keys of a file of 96-hex-digit lines (keyrev = line number). */
+static void
+add_ticket_keys(struct tls_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	uint32_t keyrev = 0;
+
+	if (f == NULL)
+		die(path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned char key[48];
+		size_t i;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		if (strlen(line) != 96)
+			die(path, "a ticket key line is not 96 hex digits");
+		for (i = 0; i < sizeof(key); i++) {
+			unsigned int b;
+			if (sscanf(line + 2 * i, "%2x", &b) != 1)
+				die(path, "a ticket key line is not 96 hex digits");
+			key[i] = (unsigned char)b;
+		}
+		if (tls_config_add_ticket_key(cfg, ++keyrev, key, sizeof(key)) == -1)
+			die("ticket key", tls_config_error(cfg));
+	}
+	fclose(f);
+	if (keyrev == 0)
+		die(path, "no ticket key");
+}
+
 /* Drive one connection as far as it goes without blocking. */
 static void
 step(struct conn *c)
@@ -172,6 +234,7 @@ step(struct conn *c)
 			    c->id, or_dash(tls_conn_version(c->tls)), or_dash(tls_conn_cipher(c->tls)),
 			    or_dash(tls_conn_alpn_selected(c->tls)),
 			    or_dash(tls_conn_servername(c->tls)));
+			log_session(c);
 			c->st = echo_mode ? ST_ECHO_READ : ST_READ_REQ;
 			break;
 
@@ -319,10 +382,16 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "echo", no_argument, NULL, 'E' },
+		{ "ticket-key", required_argument, NULL, 'T' },
+		{ "optional", no_argument, NULL, 'o' },
+		{ "sni", required_argument, NULL, 'S' },
+		{ "keylog", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cert = NULL, *key = NULL, *alpn = NULL;
+	const char *ticket_keys = NULL, *client_ca = NULL, *sni[16];
+	int optional = 0, keylog = 0, nsni = 0, i;
 	uint32_t protocols = 0;
 	long max_conns = 0, accepted = 0, finished = 0;
 	struct tls_config *cfg;
@@ -332,12 +401,21 @@ main(int argc, char *argv[])
 	size_t nconns = 0, cap = 0;
 	int lfd, ch, next_id = 1;
 
-	while ((ch = getopt_long(argc, argv, "c:k:a:p:n:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:k:a:p:n:V:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
 		case 'a': alpn = optarg; break;
 		case 'E': echo_mode = 1; break;
+		case 'T': ticket_keys = optarg; break;
+		case 'V': client_ca = optarg; break;
+		case 'o': optional = 1; break;
+		case 'L': keylog = 1; break;
+		case 'S':
+			if (nsni == (int)(sizeof(sni) / sizeof(sni[0])) || strchr(optarg, ':') == NULL)
+				usage();
+			sni[nsni++] = optarg;
+			break;
 		case 'n': {
 			char *end;
 			max_conns = strtol(optarg, &end, 10);
@@ -359,7 +437,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || cert == NULL || key == NULL)
+	if (argc != 1 || cert == NULL || key == NULL || (optional && client_ca == NULL))
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
@@ -374,6 +452,33 @@ main(int argc, char *argv[])
 		die("ALPN", tls_config_error(cfg));
 	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
 		die("protocols", tls_config_error(cfg));
+	for (i = 0; i < nsni; i++) {
+		char pair[1024], *colon;
+		snprintf(pair, sizeof(pair), "%s", sni[i]);
+		colon = strchr(pair, ':');
+		*colon = '\0';
+		if (tls_config_add_keypair_file(cfg, pair, colon + 1) == -1)
+			die("--sni keypair", tls_config_error(cfg));
+	}
+	if (ticket_keys != NULL)
+		add_ticket_keys(cfg, ticket_keys);
+	if (client_ca != NULL) {
+		if (tls_config_set_ca_file(cfg, client_ca) == -1)
+			die("client CA file", tls_config_error(cfg));
+		if (optional)
+			tls_config_verify_client_optional(cfg);
+		else
+			tls_config_verify_client(cfg);
+		verify_client = 1;
+	}
+	if (keylog) {
+#ifdef USE_LIBTLS
+		die("--keylog", "not supported by libtls");
+#else
+		if (tls_config_set_keylog_file_from_env(cfg) == -1)
+			die("--keylog", tls_config_error(cfg));
+#endif
+	}
 	if ((server = tls_server()) == NULL)
 		die("tls_server", "failed");
 	if (tls_configure(server, cfg) == -1)

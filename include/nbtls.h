@@ -205,6 +205,10 @@ typedef ssize_t (*tls_read_cb)(struct tls *ctx, void *buf, size_t buflen, void *
 // libtls's write callback.
 typedef ssize_t (*tls_write_cb)(struct tls *ctx, const void *buf, size_t buflen, void *cb_arg);
 
+// A key log callback: `line` is one NSS key log line, "LABEL <client random> <secret>" in
+// lowercase hex, NUL-terminated, without a newline, valid only during the call.
+typedef void (*tls_keylog_cb)(const char *line, void *arg);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -514,6 +518,37 @@ const char *tls_conn_alpn_selected(struct tls *ctx);
 // Returns the server name: on a server, the name the client asked for (SNI); on a client,
 // the name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
+
+// Sets a callback that receives the secrets of every handshake of the contexts configured
+// from `config` afterwards (clients and servers), one NSS key log line per call:
+// "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
+// for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+// CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
+// CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
+// who sees these lines can decrypt the connections: this is for debugging (the key log
+// file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
+// logging is off by default.
+//
+// The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
+// handshake), on the calling thread; its calls are serialized, never concurrent, even when
+// several threads run handshakes, so it must not run a handshake itself.
+// `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
+// until every context configured with it has been freed.
+//
+// Returns 0, or -1 for a NULL config.
+int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
+
+// Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
+// SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
+// the secrets of every handshake of the contexts configured from it are appended to that
+// file, one NSS key log line each, ending with a newline (the format of
+// tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
+// SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
+// logs nothing. A callback, if set, receives the same lines.
+//
+// Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
+// cannot be opened; a failed write later never fails a handshake.
+int tls_config_set_keylog_file_from_env(struct tls_config *config);
 
 // Returns the path of the default CA bundle nbtls verifies against,
 // "/etc/ssl/certs/ca-certificates.crt". The string is static.

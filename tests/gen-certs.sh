@@ -10,6 +10,8 @@
 #   wrongname.pem / .key         leaf for wrong.example only
 #   untrusted.pem / .key         leaf for localhost signed by other-ca
 #   client.pem / client.key      a client certificate (signed by ca)
+#   wild.pem / wild.key          leaf for DNS:*.wild.example, subject /C=XX/O=nbtls tests/CN=*.wild.example
+#                                (signed by ca; SNI wildcard tests)
 set -eu
 DIR=${1:-certs}
 mkdir -p "$DIR"
@@ -75,4 +77,13 @@ leaf wrongname ca "DNS:wrong.example" "$NOW" "$LATER"
 leaf untrusted other-ca "DNS:localhost,IP:127.0.0.1" "$NOW" "$LATER"
 leaf client ca "DNS:client.example" "$NOW" "$LATER" ec clientAuth
 cat server.pem ca.pem > chain.pem
+# The wildcard leaf, made as src/conn/tests_sessions.rs makes it in older directories.
+if [ ! -f wild.pem ]; then
+	eckey wild.key
+	openssl req -new -key wild.key -subj '/C=XX/O=nbtls tests/CN=*.wild.example' -out wild.csr 2>/dev/null
+	printf 'subjectAltName=DNS:*.wild.example\nextendedKeyUsage=serverAuth\n' > wild.ext
+	openssl x509 -req -in wild.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
+		-extfile wild.ext -out wild.pem 2>/dev/null
+	rm -f wild.csr wild.ext
+fi
 touch .done

@@ -3,6 +3,7 @@
 //! A [`Config`] is shared (`Arc`) and thread-safe. Every setter bumps a generation; the first
 //! `tls_configure` of a generation builds the rustls config for its role once, and every
 //! context configured from the same generation shares it (and so the session cache).
+pub mod keylog;
 pub mod pem;
 pub mod sni;
 pub mod suites;
@@ -117,6 +118,10 @@ pub struct Settings {
     pub crl_pem: Option<Vec<u8>>,
     /// A server's session ID context (`tls_config_set_session_id`), zero-padded.
     pub session_id: [u8; tickets::SESSION_ID_SIZE],
+    /// Where key log lines go (`tls_config_set_keylog_cb`); `None`: nowhere.
+    pub keylog_sink: Option<keylog::Sink>,
+    /// Append key log lines to `SSLKEYLOGFILE` (`tls_config_set_keylog_file_from_env`).
+    pub keylog_from_env: bool,
 }
 
 impl Default for Settings {
@@ -144,6 +149,8 @@ impl Default for Settings {
             client_auth: ClientAuth::Off,
             crl_pem: None,
             session_id: [0; tickets::SESSION_ID_SIZE],
+            keylog_sink: None,
+            keylog_from_env: false,
         }
     }
 }
@@ -342,6 +349,9 @@ impl Config {
             _ => builder.with_no_client_auth(),
         };
         cfg.alpn_protocols = s.alpn.clone();
+        if let Some(k) = keylog::KeyLogger::new(s.keylog_sink.clone(), s.keylog_from_env)? {
+            cfg.key_log = k;
+        }
         cfg.resumption = match self.caches().0 {
             Some(cache) => rustls::client::Resumption::store(cache),
             None => rustls::client::Resumption::disabled(),
@@ -379,6 +389,9 @@ impl Config {
         let mut cfg = builder.with_cert_resolver(Arc::new(resolver));
         cfg.alpn_protocols = s.alpn.clone();
         cfg.ignore_client_order = s.prefer_server_ciphers;
+        if let Some(k) = keylog::KeyLogger::new(s.keylog_sink.clone(), s.keylog_from_env)? {
+            cfg.key_log = k;
+        }
         let no_tickets =
             s.ticket_policy == TicketPolicy::None || s.num_tickets == 0 || s.session_lifetime == 0;
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };

@@ -16,6 +16,7 @@ pub mod conn_util;
 pub mod consts;
 pub mod ctx;
 pub mod info;
+pub mod keylog;
 pub mod libtls;
 pub mod memory;
 pub mod sessions;

@@ -60,6 +60,7 @@ ACCEPTED = {
     # issue 6 (sessions.rs): as libtls, a NULL staple file means no OCSP staple.
     ("tls_config_add_keypair_ocsp_file", "ocsp_staple_file"): "NULL staple file: no OCSP staple",
     ("tls_config_set_keypair_ocsp_file", "staple_file"): "NULL staple file: no OCSP staple",
+    ("tls_config_set_keylog_cb", "arg"): "the callback argument is the caller's",
 }
 
 # Pointers given to a (pointer, length) pair with NULL and a non-zero length are an error;
@@ -80,6 +81,7 @@ VALID = {
     "uint32_t *": "&e->u32",
     "tls_read_cb": "env_read_cb",
     "tls_write_cb": "env_write_cb",
+    "tls_keylog_cb": "NULL",  # a NULL key log callback is valid: it turns key logging off
 }
 # Arguments that need a particular valid value (no DNS lookups, a refused connection).
 SPECIAL = {
