@@ -34,19 +34,17 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 #include <unistd.h>
 
-#include "tlsapi.h"
-
 #define PROG "blocking-client"
+#include "tlsapi.h"
+#include "util.h"
+
 #define MAX_HEADER (64 * 1024)
 
 static void
@@ -59,66 +57,11 @@ usage(void)
 }
 
 static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
-	exit(1);
-}
-
-static void
-die_tls(struct tls *ctx, const char *what)
-{
-	die(what, tls_error(ctx));
-}
-
-static const char *
-or_dash(const char *s)
-{
-	return s != NULL ? s : "-";
-}
-
-static int
-want(ssize_t rv)
-{
-	return rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT;
-}
-
-/* Plain blocking TCP connect: try every address getaddrinfo() returns. */
-static int
-tcp_connect(const char *host, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, gai, saved = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
-		die("getaddrinfo", gai_strerror(gai));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd == -1) {
-			saved = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd == -1)
-		die("connect", strerror(saved));
-	return fd;
-}
-
-static void
 write_all_tls(struct tls *ctx, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = tls_write(ctx, buf, len);
-		if (want(n))
+		if (is_want(n))
 			continue;
 		if (n == -1)
 			die_tls(ctx, "tls_write");
@@ -175,22 +118,15 @@ fetch(struct tls_config *cfg, const char *host, const char *port, const char *pa
 	if (tls_configure(ctx, cfg) == -1)
 		die_tls(ctx, "tls_configure");
 
-	fd = tcp_connect(host, port);
+	fd = tcp_connect(host, port, -1);	/* a plain blocking socket */
 	if (tls_connect_socket(ctx, fd, servername != NULL ? servername : host) == -1)
 		die_tls(ctx, "tls_connect_socket");
 
-	while (want(rv = tls_handshake(ctx)))
+	while (is_want(rv = tls_handshake(ctx)))
 		;
 	if (rv == -1)
 		die_tls(ctx, "handshake");
-	{
-		const char *alpn_sel = tls_conn_alpn_selected(ctx);
-		const char *version = tls_conn_version(ctx);
-		const char *cipher = tls_conn_cipher(ctx);
-		fprintf(stderr, "nbtls: version=%s cipher=%s alpn=%s\n",
-		    version != NULL ? version : "?", cipher != NULL ? cipher : "?",
-		    alpn_sel != NULL ? alpn_sel : "-");
-	}
+	print_conn_info(ctx);
 	if (report)
 		fprintf(stderr, "nbtls: resumed=%d\n", tls_conn_session_resumed(ctx));
 	if (peer)
@@ -212,7 +148,7 @@ fetch(struct tls_config *cfg, const char *host, const char *port, const char *pa
 	for (;;) {
 		char buf[16384];
 		n = tls_read(ctx, buf, sizeof(buf));
-		if (want(n))
+		if (is_want(n))
 			continue;
 		if (n == -1)
 			die_tls(ctx, "tls_read");
@@ -255,7 +191,7 @@ fetch(struct tls_config *cfg, const char *host, const char *port, const char *pa
 	 * tls_read() still returns 0 but tls_close() fails, and so do we: the body
 	 * already went to stdout, but truncation is never silent (exit 1).
 	 */
-	while (want(rv = tls_close(ctx)))
+	while (is_want(rv = tls_close(ctx)))
 		;
 	if (rv == -1)
 		die_tls(ctx, "tls_close");
@@ -293,11 +229,7 @@ main(int argc, char *argv[])
 		case 'n': servername = optarg; break;
 		case 'I': insecure = 1; break;
 		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
+			if ((protocols = parse_protocol(optarg)) == 0)
 				usage();
 			break;
 		default:
@@ -318,31 +250,12 @@ main(int argc, char *argv[])
 	/* libtls on OpenSSL writes with write(2): a peer that went away must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (tls_init() != 0)
-		die("tls_init", "failed");
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (cafile != NULL && tls_config_set_ca_file(cfg, cafile) == -1)
-		die("CA file", tls_config_error(cfg));
-	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
-		die("ALPN", tls_config_error(cfg));
-	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
-		die("protocols", tls_config_error(cfg));
-	if (insecure) {
-		tls_config_insecure_noverifycert(cfg);
-		tls_config_insecure_noverifyname(cfg);
-		tls_config_insecure_noverifytime(cfg);
-	}
+	cfg = config_new();
+	config_client(cfg, cafile, alpn, protocols, insecure);
 	if (cert != NULL && tls_config_set_keypair_file(cfg, cert, key) == -1)
 		die("client keypair", tls_config_error(cfg));
-	if (keylog) {
-#ifdef USE_LIBTLS
-		die("--keylog", "not supported by libtls");
-#else
-		if (tls_config_set_keylog_file_from_env(cfg) == -1)
-			die("--keylog", tls_config_error(cfg));
-#endif
-	}
+	if (keylog)
+		config_keylog(cfg);
 
 	for (i = 0; i < rounds; i++) {
 		int status = fetch(cfg, host, port, path, servername, rounds > 1, peer);

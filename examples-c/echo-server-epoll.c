@@ -25,24 +25,20 @@
  * default follows the limit).  Memory per connection: one nbtls context plus a 4 KiB echo
  * buffer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/types.h>
 #include <unistd.h>
 
-#include "tlsapi.h"
-
 #define PROG "echo-server-epoll"
+#include "tlsapi.h"
+#include "util.h"
 
 #ifdef USE_LIBTLS
 int
@@ -90,13 +86,6 @@ usage(void)
 }
 
 static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
-	exit(1);
-}
-
-static void
 make_ready(struct conn *c)
 {
 	if (c->on_ready)
@@ -135,7 +124,7 @@ step(struct conn *c)
 		switch (c->st) {
 		case ST_HANDSHAKE:
 			rv = tls_handshake(c->tls);
-			if (rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT)
+			if (is_want(rv))
 				return;
 			if (rv == -1) {
 				conn_fail(c, "handshake");
@@ -157,7 +146,7 @@ step(struct conn *c)
 				return;
 			}
 			n = tls_read(c->tls, c->buf, sizeof(c->buf));
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+			if (is_want(n))
 				return;	/* the socket said EAGAIN: an edge will come */
 			if (n == -1) {
 				conn_fail(c, "tls_read");
@@ -175,7 +164,7 @@ step(struct conn *c)
 
 		case ST_WRITE:
 			n = tls_write(c->tls, c->buf + c->off, c->len - c->off);
-			if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+			if (is_want(n))
 				return;	/* EPOLLOUT's edge brings us back; same bytes again */
 			if (n == -1) {
 				conn_fail(c, "tls_write");
@@ -193,7 +182,7 @@ step(struct conn *c)
 
 		case ST_CLOSE:
 			rv = tls_close(c->tls);
-			if (rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT)
+			if (is_want(rv))
 				return;
 			/* -1 here is a client that already went away: not worth reporting. */
 			c->st = ST_DONE;
@@ -213,54 +202,6 @@ conn_free(struct conn *c)
 	free(c);
 	open_conns--;
 	served++;
-}
-
-static int
-listen_loopback(const char *port)
-{
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	char *end;
-	long p = strtol(port, &end, 10);
-	int fd, one = 1;
-
-	if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
-		usage();
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		die("socket", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		die("bind", strerror(errno));
-	if (listen(fd, 4096) == -1)	/* the kernel caps it at net.core.somaxconn */
-		die("listen", strerror(errno));
-	if (getsockname(fd, (struct sockaddr *)&sin, &slen) == -1)
-		die("getsockname", strerror(errno));
-	printf("listening on %u\n", (unsigned)ntohs(sin.sin_port));
-	fflush(stdout);
-	return fd;
-}
-
-/* Raises the soft RLIMIT_NOFILE to the hard limit; returns the resulting soft limit. */
-static long
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("getrlimit", strerror(errno));
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t want = rl.rlim_max;
-		rl.rlim_cur = want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			fprintf(stderr, PROG ": setrlimit(%llu): %s\n", (unsigned long long)want,
-			    strerror(errno));
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
 }
 
 int
@@ -288,11 +229,7 @@ main(int argc, char *argv[])
 				usage();
 			break;
 		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
+			if ((protocols = parse_protocol(optarg)) == 0)
 				usage();
 			break;
 		default:
@@ -315,24 +252,10 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* nbtls uses MSG_NOSIGNAL; belt and braces */
 
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (tls_config_set_keypair_file(cfg, cert, key) == -1)
-		die("keypair", tls_config_error(cfg));
-	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
-		die("ALPN", tls_config_error(cfg));
-	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
-		die("protocols", tls_config_error(cfg));
-	if (policy != NULL) {
-		int p = strcmp(policy, "deferred") == 0 ? TLS_TICKETS_DEFERRED :
-		    strcmp(policy, "opportunistic") == 0 ? TLS_TICKETS_OPPORTUNISTIC :
-		    strcmp(policy, "immediate") == 0 ? TLS_TICKETS_IMMEDIATE :
-		    strcmp(policy, "none") == 0 ? TLS_TICKETS_NONE : -1;
-		if (p == -1)
-			usage();
-		if (tls_config_set_ticket_policy(cfg, p) == -1)
-			die("ticket policy", tls_config_error(cfg));
-	}
+	cfg = config_new();
+	config_server(cfg, cert, key, alpn, protocols);
+	if (policy != NULL && config_ticket_policy(cfg, policy) == -1)
+		usage();
 	if ((server = tls_server()) == NULL)
 		die("tls_server", "failed");
 	if (tls_configure(server, cfg) == -1)
@@ -340,7 +263,8 @@ main(int argc, char *argv[])
 
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		die("epoll_create1", strerror(errno));
-	lfd = listen_loopback(argv[0]);
+	if ((lfd = listen_loopback(argv[0], 4096)) == -1)
+		usage();
 	ev.events = EPOLLIN;	/* level-triggered: accept() until EAGAIN anyway */
 	ev.data.ptr = NULL;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) == -1)

@@ -32,13 +32,11 @@
  * any failed).  One log line per request goes to stderr ("conn 3: GET /a.txt 200 1234"),
  * unless -q.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,12 +47,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "tlsapi.h"
-
 #define PROG "https-server-select"
+#include "tlsapi.h"
+#include "util.h"
+
 #define REQ_MAX 8192
 #define IOBUF 16384
 #define IDLE_MS 30000
@@ -91,14 +89,6 @@ static const char *docroot;	/* realpath of the document root */
 static size_t docroot_len;
 static int quiet, any_failed;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 usage(void)
 {
@@ -106,19 +96,6 @@ usage(void)
 	    "       [-t deferred|opportunistic|immediate|none] [-n max-connections] [-q]"
 	    " docroot port\n");
 	exit(1);
-}
-
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
-	exit(1);
-}
-
-static const char *
-or_dash(const char *s)
-{
-	return s != NULL ? s : "-";
 }
 
 static void
@@ -133,7 +110,7 @@ conn_fail(struct conn *c, const char *what)
 static int
 wants(struct conn *c, ssize_t rv)
 {
-	if (rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT) {
+	if (is_want(rv)) {
 		c->want_out = rv == TLS_WANT_POLLOUT;
 		return 1;
 	}
@@ -508,56 +485,6 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-static int
-listen_loopback(const char *port)
-{
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	char *end;
-	long p = strtol(port, &end, 10);
-	int fd, one = 1;
-
-	if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
-		usage();
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		die("socket", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		die("bind", strerror(errno));
-	if (listen(fd, 128) == -1)
-		die("listen", strerror(errno));
-	if (getsockname(fd, (struct sockaddr *)&sin, &slen) == -1)
-		die("getsockname", strerror(errno));
-	printf("listening on %u\n", (unsigned)ntohs(sin.sin_port));
-	fflush(stdout);
-	return fd;
-}
-
-static int
-parse_policy(const char *name)
-{
-#ifdef USE_LIBTLS
-	(void)name;
-	die("-t", "ticket policies are nbtls's: build against nbtls");
-	return -1;
-#else
-	if (strcmp(name, "deferred") == 0)
-		return TLS_TICKETS_DEFERRED;
-	if (strcmp(name, "opportunistic") == 0)
-		return TLS_TICKETS_OPPORTUNISTIC;
-	if (strcmp(name, "immediate") == 0)
-		return TLS_TICKETS_IMMEDIATE;
-	if (strcmp(name, "none") == 0)
-		return TLS_TICKETS_NONE;
-	usage();
-	return -1;
-#endif
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -577,19 +504,12 @@ main(int argc, char *argv[])
 		case 'a': alpn = optarg; break;
 		case 't': policy = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'n': {
-			char *end;
-			max_conns = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || max_conns < 0)
+		case 'n':
+			if ((max_conns = parse_count(optarg)) == -1)
 				usage();
 			break;
-		}
 		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
+			if ((protocols = parse_protocol(optarg)) == 0)
 				usage();
 			break;
 		default:
@@ -608,29 +528,17 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);	/* libtls writes with write(2); nbtls needs no help */
 
-	if (tls_init() != 0)
-		die("tls_init", "failed");
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (tls_config_set_keypair_file(cfg, cert, key) == -1)
-		die("keypair", tls_config_error(cfg));
-	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
-		die("ALPN", tls_config_error(cfg));
-	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
-		die("protocols", tls_config_error(cfg));
-#ifndef USE_LIBTLS
-	if (policy != NULL && tls_config_set_ticket_policy(cfg, parse_policy(policy)) == -1)
-		die("ticket policy", tls_config_error(cfg));
-#else
-	if (policy != NULL)
-		parse_policy(policy);
-#endif
+	cfg = config_new();
+	config_server(cfg, cert, key, alpn, protocols);
+	if (policy != NULL && config_ticket_policy(cfg, policy) == -1)
+		usage();
 	if ((server = tls_server()) == NULL)
 		die("tls_server", "failed");
 	if (tls_configure(server, cfg) == -1)
 		die("tls_configure", tls_error(server));
 
-	lfd = listen_loopback(argv[1]);
+	if ((lfd = listen_loopback(argv[1], 128)) == -1)
+		usage();
 
 	while (max_conns == 0 || finished < max_conns) {
 		int accepting = (max_conns == 0 || accepted < max_conns) && nconns < MAX_CONNS;

@@ -31,15 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "tlsapi.h"
-
 #define PROG "load-client"
+#include "tlsapi.h"
+#include "util.h"
+
 #define CHUNK 16384
 
 enum state { ST_IDLE, ST_CONNECTING, ST_HANDSHAKE, ST_ECHO, ST_HELD, ST_FAILED };
@@ -69,21 +67,6 @@ usage(void)
 	exit(1);
 }
 
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
-	exit(1);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Byte i of connection id's payload. */
 static unsigned char
 pattern(int id, size_t i)
@@ -91,8 +74,9 @@ pattern(int id, size_t i)
 	return (unsigned char)(id * 131u + i * 7u + (i >> 8) * 13u);
 }
 
+/* The epoll events a WANT code asks for, or 0 when rv is not one. */
 static uint32_t
-want_events(ssize_t rv)
+want_epoll(ssize_t rv)
 {
 	return rv == TLS_WANT_POLLIN ? EPOLLIN : rv == TLS_WANT_POLLOUT ? EPOLLOUT : 0;
 }
@@ -160,8 +144,8 @@ step(struct conn *c)
 	/* FALLTHROUGH */
 	case ST_HANDSHAKE:
 		rv = tls_handshake(c->tls);
-		if (want_events(rv) != 0) {
-			set_events(c, want_events(rv));
+		if (want_epoll(rv) != 0) {
+			set_events(c, want_epoll(rv));
 			return;
 		}
 		if (rv == -1) {
@@ -178,7 +162,7 @@ step(struct conn *c)
 			for (i = 0; i < len; i++)
 				buf[i] = pattern(c->id, c->sent + i);
 			n = tls_write(c->tls, buf, len);	/* after WANT: the same bytes again */
-			if ((c->wr_events = want_events(n)) != 0)
+			if ((c->wr_events = want_epoll(n)) != 0)
 				break;
 			if (n == -1) {
 				conn_fail(c, "tls_write", tls_error(c->tls));
@@ -191,7 +175,7 @@ step(struct conn *c)
 		for (;;) {
 			size_t i;
 			n = tls_read(c->tls, buf, sizeof(buf));
-			if ((c->rd_events = want_events(n)) != 0)
+			if ((c->rd_events = want_epoll(n)) != 0)
 				break;
 			if (n == -1) {
 				conn_fail(c, "tls_read", tls_error(c->tls));
@@ -238,8 +222,8 @@ finish(struct conn *c)
 	int rv, tries = 0;
 
 	if (c->tls != NULL) {
-		while ((rv = tls_close(c->tls)) == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT) {
-			struct pollfd p = { .fd = c->fd, .events = rv == TLS_WANT_POLLIN ? POLLIN : POLLOUT };
+		while (is_want(rv = tls_close(c->tls))) {
+			struct pollfd p = { .fd = c->fd, .events = want_events(rv) };
 			if (++tries > 10 || poll(&p, 1, 100) <= 0)
 				break;
 		}
@@ -256,7 +240,6 @@ main(int argc, char *argv[])
 	long nconns = 2000, parallel = 128, timeout_s = 60, next = 0, i;
 	int waitline = 0, ch;
 	struct conn *conns;
-	struct rlimit rl;
 	long long t0, deadline, t_held;
 
 	while ((ch = getopt(argc, argv, "C:n:c:b:P:t:wh")) != -1) {
@@ -281,18 +264,11 @@ main(int argc, char *argv[])
 	if (inet_pton(AF_INET, argv[0], &addr.sin_addr) != 1)
 		die(argv[0], "not a numeric IPv4 address");
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)nconns + 16 > rl.rlim_cur)
+	if (nconns + 16 > raise_nofile())
 		die("RLIMIT_NOFILE", "too low for that many connections");
 
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (cafile != NULL && tls_config_set_ca_file(cfg, cafile) == -1)
-		die("CA file", tls_config_error(cfg));
+	cfg = config_new();
+	config_client(cfg, cafile, NULL, 0, 0);
 	if ((conns = calloc((size_t)nconns, sizeof(*conns))) == NULL)
 		die("calloc", strerror(errno));
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)

@@ -34,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tlsapi.h"
-
 #define PROG "memory-pair"
+#include "tlsapi.h"
+#include "util.h"
 
 #ifdef USE_LIBTLS
 int
@@ -77,13 +77,6 @@ struct side {
 };
 
 static int quiet;
-
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
-	exit(1);
-}
 
 static const char *
 record_type(int t)
@@ -193,7 +186,7 @@ response_complete(const char *resp)
 static int
 wants(struct side *s, ssize_t rv)
 {
-	if (rv == TLS_WANT_POLLIN || rv == TLS_WANT_POLLOUT) {
+	if (is_want(rv)) {
 		s->want = (int)rv;
 		return 1;
 	}
@@ -332,11 +325,7 @@ main(int argc, char *argv[])
 				usage();
 			break;
 		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
+			if ((protocols = parse_protocol(optarg)) == 0)
 				usage();
 			break;
 		default:
@@ -347,22 +336,14 @@ main(int argc, char *argv[])
 		usage();
 	c2s.cap = s2c.cap = (size_t)wire;
 
-	if ((scfg = tls_config_new()) == NULL || (ccfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
+	scfg = config_new();
+	ccfg = config_new();
 	if (tls_config_set_keypair_file(scfg, cert, key) == -1)
 		die("keypair", tls_config_error(scfg));
 	if (tls_config_set_alpn(scfg, "http/1.1") == -1 || tls_config_set_alpn(ccfg, "http/1.1") == -1)
 		die("ALPN", tls_config_error(scfg));
-	if (policy != NULL) {
-		int p = strcmp(policy, "deferred") == 0 ? TLS_TICKETS_DEFERRED :
-		    strcmp(policy, "opportunistic") == 0 ? TLS_TICKETS_OPPORTUNISTIC :
-		    strcmp(policy, "immediate") == 0 ? TLS_TICKETS_IMMEDIATE :
-		    strcmp(policy, "none") == 0 ? TLS_TICKETS_NONE : -1;
-		if (p == -1)
-			usage();
-		if (tls_config_set_ticket_policy(scfg, p) == -1)
-			die("ticket policy", tls_config_error(scfg));
-	}
+	if (policy != NULL && config_ticket_policy(scfg, policy) == -1)
+		usage();
 	if (tls_config_set_ca_file(ccfg, cafile) == -1)
 		die("CA file", tls_config_error(ccfg));
 	if (protocols != 0 && (tls_config_set_protocols(scfg, protocols) == -1 ||

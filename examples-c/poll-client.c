@@ -25,9 +25,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -35,13 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 #include <unistd.h>
 
-#include "tlsapi.h"
-
 #define PROG "poll-client"
+#include "tlsapi.h"
+#include "util.h"
+
 #define MAX_RESPONSE (64 * 1024 * 1024)
 
 static int timeout_ms = 30000;
@@ -56,31 +53,14 @@ usage(void)
 	exit(1);
 }
 
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
-	exit(1);
-}
-
-static void
-die_tls(struct tls *ctx, const char *what)
-{
-	die(what, tls_error(ctx));
-}
-
 /* Waits for what a WANT code names; returns 1 if rv was one, 0 otherwise. */
 static int
 wait_for(ssize_t rv)
 {
-	struct pollfd p = { .fd = sockfd, .events = 0 };
+	struct pollfd p = { .fd = sockfd, .events = want_events(rv) };
 	int n;
 
-	if (rv == TLS_WANT_POLLIN)
-		p.events = POLLIN;
-	else if (rv == TLS_WANT_POLLOUT)
-		p.events = POLLOUT;
-	else
+	if (p.events == 0)
 		return 0;
 	while ((n = poll(&p, 1, timeout_ms)) == -1 && errno == EINTR)
 		;
@@ -89,52 +69,6 @@ wait_for(ssize_t rv)
 	if (n == 0)
 		die("poll", "timed out");
 	return 1;
-}
-
-/* Nonblocking TCP connect: try every address getaddrinfo() returns. */
-static int
-tcp_connect(const char *host, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, gai, saved = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
-		die("getaddrinfo", gai_strerror(gai));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		struct pollfd p;
-		socklen_t elen = sizeof(saved);
-		int n;
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd == -1) {
-			saved = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		saved = errno;
-		if (saved == EINPROGRESS) {
-			p.fd = fd;
-			p.events = POLLOUT;
-			while ((n = poll(&p, 1, timeout_ms)) == -1 && errno == EINTR)
-				;
-			if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &saved, &elen) == 0 &&
-			    saved == 0)
-				break;
-			if (n == 0)
-				saved = ETIMEDOUT;
-		}
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd == -1)
-		die("connect", strerror(saved));
-	return fd;
 }
 
 /* Splits https://host[:port][/path]; host may be [v6]. */
@@ -287,11 +221,7 @@ main(int argc, char *argv[])
 				usage();
 			break;
 		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
+			if ((protocols = parse_protocol(optarg)) == 0)
 				usage();
 			break;
 		default:
@@ -308,27 +238,14 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);	/* libtls writes with write(2); nbtls needs no help */
 
-	if (tls_init() != 0)
-		die("tls_init", "failed");
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (cafile != NULL && tls_config_set_ca_file(cfg, cafile) == -1)
-		die("CA file", tls_config_error(cfg));
-	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
-		die("ALPN", tls_config_error(cfg));
-	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
-		die("protocols", tls_config_error(cfg));
-	if (insecure) {
-		tls_config_insecure_noverifycert(cfg);
-		tls_config_insecure_noverifyname(cfg);
-		tls_config_insecure_noverifytime(cfg);
-	}
+	cfg = config_new();
+	config_client(cfg, cafile, alpn, protocols, insecure);
 	if ((ctx = tls_client()) == NULL)
 		die("tls_client", "failed");
 	if (tls_configure(ctx, cfg) == -1)
 		die_tls(ctx, "tls_configure");
 
-	sockfd = tcp_connect(host, port);
+	sockfd = tcp_connect(host, port, timeout_ms);	/* nonblocking */
 	if (tls_connect_socket(ctx, sockfd, servername) == -1)
 		die_tls(ctx, "tls_connect_socket");
 
@@ -336,12 +253,9 @@ main(int argc, char *argv[])
 		;
 	if (rv == -1)
 		die_tls(ctx, "handshake");
+	print_conn_info(ctx);
 	{
-		const char *version = tls_conn_version(ctx), *cipher = tls_conn_cipher(ctx);
 		const char *alpn_sel = tls_conn_alpn_selected(ctx);
-		fprintf(stderr, "nbtls: version=%s cipher=%s alpn=%s\n",
-		    version != NULL ? version : "?", cipher != NULL ? cipher : "?",
-		    alpn_sel != NULL ? alpn_sel : "-");
 		if (alpn_sel != NULL && strcmp(alpn_sel, "http/1.1") != 0 &&
 		    strcmp(alpn_sel, "http/1.0") != 0)
 			die("ALPN", "the server chose a protocol other than HTTP/1.x");

@@ -38,11 +38,8 @@
  * appends the handshake secrets to the file SSLKEYLOGFILE names
  * (tls_config_set_keylog_file_from_env).
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -50,13 +47,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "tlsapi.h"
-
 #define PROG "poll-server"
+#include "tlsapi.h"
+#include "util.h"
+
 #define LINGER_MS 2000
 #define REQ_MAX 8192
 #define IOBUF 16384
@@ -87,21 +83,7 @@ struct conn {
 
 static int echo_mode;
 static int verify_client;
-
-static const char *
-or_dash(const char *s)
-{
-	return s != NULL ? s : "-";
-}
 static int any_failed;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 usage(void)
@@ -110,13 +92,6 @@ usage(void)
 	    "[-n max-connections] [--echo] port\n"
 	    "       [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... "
 	    "[--keylog]\n");
-	exit(1);
-}
-
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, msg != NULL ? msg : "unknown error");
 	exit(1);
 }
 
@@ -135,15 +110,12 @@ conn_fail(struct conn *c, const char *what)
 static int
 wants(struct conn *c, ssize_t rv)
 {
-	if (rv == TLS_WANT_POLLIN) {
-		c->events = POLLIN;
-		return 1;
-	}
-	if (rv == TLS_WANT_POLLOUT) {
-		c->events = POLLOUT;
-		return 1;
-	}
-	return 0;
+	short events = want_events(rv);
+
+	if (events == 0)
+		return 0;
+	c->events = events;
+	return 1;
 }
 
 static void
@@ -348,35 +320,6 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-static int
-listen_loopback(const char *port)
-{
-	struct sockaddr_in sin;
-	socklen_t slen = sizeof(sin);
-	char *end;
-	long p = strtol(port, &end, 10);
-	int fd, one = 1;
-
-	if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
-		usage();
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-		die("socket", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		die("bind", strerror(errno));
-	if (listen(fd, 128) == -1)
-		die("listen", strerror(errno));
-	if (getsockname(fd, (struct sockaddr *)&sin, &slen) == -1)
-		die("getsockname", strerror(errno));
-	printf("listening on %u\n", (unsigned)ntohs(sin.sin_port));
-	fflush(stdout);
-	return fd;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -416,19 +359,12 @@ main(int argc, char *argv[])
 				usage();
 			sni[nsni++] = optarg;
 			break;
-		case 'n': {
-			char *end;
-			max_conns = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || max_conns < 0)
+		case 'n':
+			if ((max_conns = parse_count(optarg)) == -1)
 				usage();
 			break;
-		}
 		case 'p':
-			if (strcmp(optarg, "1.2") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_2;
-			else if (strcmp(optarg, "1.3") == 0)
-				protocols = TLS_PROTOCOL_TLSv1_3;
-			else
+			if ((protocols = parse_protocol(optarg)) == 0)
 				usage();
 			break;
 		default:
@@ -442,16 +378,8 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 
-	if (tls_init() != 0)
-		die("tls_init", "failed");
-	if ((cfg = tls_config_new()) == NULL)
-		die("tls_config_new", "failed");
-	if (tls_config_set_keypair_file(cfg, cert, key) == -1)
-		die("keypair", tls_config_error(cfg));
-	if (alpn != NULL && tls_config_set_alpn(cfg, alpn) == -1)
-		die("ALPN", tls_config_error(cfg));
-	if (protocols != 0 && tls_config_set_protocols(cfg, protocols) == -1)
-		die("protocols", tls_config_error(cfg));
+	cfg = config_new();
+	config_server(cfg, cert, key, alpn, protocols);
 	for (i = 0; i < nsni; i++) {
 		char pair[1024], *colon;
 		snprintf(pair, sizeof(pair), "%s", sni[i]);
@@ -471,20 +399,15 @@ main(int argc, char *argv[])
 			tls_config_verify_client(cfg);
 		verify_client = 1;
 	}
-	if (keylog) {
-#ifdef USE_LIBTLS
-		die("--keylog", "not supported by libtls");
-#else
-		if (tls_config_set_keylog_file_from_env(cfg) == -1)
-			die("--keylog", tls_config_error(cfg));
-#endif
-	}
+	if (keylog)
+		config_keylog(cfg);
 	if ((server = tls_server()) == NULL)
 		die("tls_server", "failed");
 	if (tls_configure(server, cfg) == -1)
 		die("tls_configure", tls_error(server));
 
-	lfd = listen_loopback(argv[0]);
+	if ((lfd = listen_loopback(argv[0], 128)) == -1)
+		usage();
 
 	while (max_conns == 0 || finished < max_conns) {
 		int accepting = max_conns == 0 || accepted < max_conns;
