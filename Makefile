@@ -51,6 +51,7 @@ asan: lib certs
 	SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" sh tests/nullability/run.sh
 
 valgrind: lib certs
+	@# the plain builds from test-c run again under valgrind (leaks and invalid accesses)
 	SANITIZE=valgrind sh capi-tests/run.sh
 
 peers: lib certs examples
@@ -65,7 +66,7 @@ demo: examples certs
 bindings: lib certs
 	sh tests/run-bindings.sh
 
-test: test-rust test-c asan peers bindings test-install
+test: test-rust test-c asan valgrind peers bindings test-install
 	@echo "make test: all suites passed"
 
 include mk/install.mk
