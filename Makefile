@@ -11,7 +11,7 @@ export NBTLS_LIBDIR := $(abspath $(LIBDIR))
 export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
-.PHONY: bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
+.PHONY: lint bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
         examples demo bench install clean
 
 all: lib
@@ -34,6 +34,14 @@ certs:
 
 test-rust:
 	$(CARGO) test --release --locked
+
+# rustfmt and clippy clean (STYLE.md); skipped with a message where the components are missing.
+lint:
+	@if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --check && echo "lint: rustfmt clean"; \
+	else echo "lint: SKIPPED rustfmt (component not installed)"; fi
+	@if $(CARGO) clippy --version >/dev/null 2>&1; then \
+	$(CARGO) clippy --release --locked --all-targets -q -- -D warnings && echo "lint: clippy clean"; \
+	else echo "lint: SKIPPED clippy (component not installed)"; fi
 
 test-c: lib certs
 	sh tests/check-symbols.sh
@@ -66,7 +74,7 @@ demo: examples certs
 bindings: lib certs
 	sh tests/run-bindings.sh
 
-test: test-rust test-c asan valgrind peers bindings test-install
+test: lint test-rust test-c asan valgrind peers bindings test-install
 	@echo "make test: all suites passed"
 
 include mk/install.mk

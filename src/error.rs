@@ -103,19 +103,26 @@ impl Error {
             E::InvalidCertificate(c) => (cert_code(c), Some(cert_alert(c))),
             E::AlertReceived(d) => (Code::PeerAlert, Some(d.to_array()[0])),
             E::NoCertificatesPresented => (Code::CertOther, None),
-            E::PeerIncompatible(_) => (Code::Protocol, Some(alert_u8(AlertDescription::HandshakeFailure))),
+            E::PeerIncompatible(_) => {
+                (Code::Protocol, Some(alert_u8(AlertDescription::HandshakeFailure)))
+            }
             E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
                 (Code::Protocol, Some(alert_u8(AlertDescription::UnexpectedMessage)))
             }
-            E::NoApplicationProtocol => (Code::Protocol, Some(alert_u8(AlertDescription::NoApplicationProtocol))),
-            E::DecryptError | E::PeerSentOversizedRecord => (Code::Protocol, None),
-            E::General(_) | E::FailedToGetCurrentTime | E::FailedToGetRandomBytes | E::EncryptError => {
-                (Code::Unknown, None)
+            E::NoApplicationProtocol => {
+                (Code::Protocol, Some(alert_u8(AlertDescription::NoApplicationProtocol)))
             }
+            E::DecryptError | E::PeerSentOversizedRecord => (Code::Protocol, None),
+            E::General(_)
+            | E::FailedToGetCurrentTime
+            | E::FailedToGetRandomBytes
+            | E::EncryptError => (Code::Unknown, None),
             _ => (Code::Protocol, None),
         };
         let msg = match e {
-            E::InvalidCertificate(c) => format!("certificate verification failed: {}", cert_words(c)),
+            E::InvalidCertificate(c) => {
+                format!("certificate verification failed: {}", cert_words(c))
+            }
             E::AlertReceived(d) => format!("received fatal alert from peer: {d:?}"),
             other => format!("TLS error: {other}"),
         };

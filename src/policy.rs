@@ -19,7 +19,8 @@ pub const PROTOCOLS_DEFAULT: u32 = PROTO_TLS1_2 | PROTO_TLS1_3;
 
 /// The crypto provider every config uses: ring, passed explicitly (never process-wide).
 pub fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: once_cell::sync::OnceCell<Arc<CryptoProvider>> = once_cell::sync::OnceCell::new();
+    static PROVIDER: once_cell::sync::OnceCell<Arc<CryptoProvider>> =
+        once_cell::sync::OnceCell::new();
     PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
 }
 

@@ -63,9 +63,13 @@ fn every_export_opens_the_boundary() {
                 "{}: {name} does not open the panic boundary first",
                 path.display()
             );
-            assert!(src.contains(&format!("#[unsafe(no_mangle)]\npub extern \"C\" fn {name}"))
-                || src.contains(&format!("#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}")),
-                "{name}: exports are written out as #[unsafe(no_mangle)] pub extern \"C\" fn");
+            assert!(
+                src.contains(&format!("#[unsafe(no_mangle)]\npub extern \"C\" fn {name}"))
+                    || src.contains(&format!(
+                        "#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}"
+                    )),
+                "{name}: exports are written out as #[unsafe(no_mangle)] pub extern \"C\" fn"
+            );
         }
     }
     assert!(n > 40, "found only {n} exports");
@@ -82,8 +86,14 @@ fn unsafe_only_in_ffi_and_each_block_justified() {
             }
             assert!(in_ffi, "{}:{}: unsafe outside src/ffi", path.display(), i + 1);
             let prev: Vec<&str> = src.lines().take(i).collect();
-            let justified = prev.iter().rev().take(3).any(|l| l.contains("SAFETY:")) || line.contains("SAFETY:");
-            assert!(justified, "{}:{}: unsafe block without a SAFETY comment", path.display(), i + 1);
+            let justified = prev.iter().rev().take(3).any(|l| l.contains("SAFETY:"))
+                || line.contains("SAFETY:");
+            assert!(
+                justified,
+                "{}:{}: unsafe block without a SAFETY comment",
+                path.display(),
+                i + 1
+            );
         }
     }
 }

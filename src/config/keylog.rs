@@ -39,40 +39,24 @@ impl KeyLogger {
     /// was given with `SSLKEYLOGFILE` set (and not empty). The file is opened here, for
     /// appending, created with mode 0600; failing to open it is an error.
     pub fn new(sink: Option<Sink>, from_env: bool) -> Result<Option<Arc<Self>>> {
-        let path = if from_env {
-            std::env::var_os(ENV).filter(|p| !p.is_empty())
-        } else {
-            None
-        };
+        let path = if from_env { std::env::var_os(ENV).filter(|p| !p.is_empty()) } else { None };
         let file = match path {
             Some(p) => Some(
-                OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .mode(0o600)
-                    .open(&p)
-                    .map_err(|e| {
-                        let mut err = Error::io(
-                            &format!(
-                                "{ENV}: failed to open key log file '{}'",
-                                p.to_string_lossy()
-                            ),
-                            &e,
-                        );
-                        err.code = Code::InvalidArgument;
-                        err
-                    })?,
+                OpenOptions::new().append(true).create(true).mode(0o600).open(&p).map_err(|e| {
+                    let mut err = Error::io(
+                        &format!("{ENV}: failed to open key log file '{}'", p.to_string_lossy()),
+                        &e,
+                    );
+                    err.code = Code::InvalidArgument;
+                    err
+                })?,
             ),
             None => None,
         };
         if sink.is_none() && file.is_none() {
             return Ok(None);
         }
-        Ok(Some(Arc::new(Self {
-            sink,
-            file,
-            lock: Mutex::new(()),
-        })))
+        Ok(Some(Arc::new(Self { sink, file, lock: Mutex::new(()) })))
     }
 }
 
@@ -115,10 +99,7 @@ mod tests {
 
     #[test]
     fn lines_are_nss_format() {
-        assert_eq!(
-            line("CLIENT_RANDOM", &[0, 0xab], &[0x10, 0xff]),
-            "CLIENT_RANDOM 00ab 10ff"
-        );
+        assert_eq!(line("CLIENT_RANDOM", &[0, 0xab], &[0x10, 0xff]), "CLIENT_RANDOM 00ab 10ff");
     }
 
     #[test]

@@ -245,7 +245,9 @@ impl Config {
         &self.tickets
     }
 
-    fn caches(&self) -> (Option<Arc<ClientSessionMemoryCache>>, Option<Arc<ServerSessionMemoryCache>>) {
+    fn caches(
+        &self,
+    ) -> (Option<Arc<ClientSessionMemoryCache>>, Option<Arc<ServerSessionMemoryCache>>) {
         let c = self.caches.lock().unwrap_or_else(|p| p.into_inner());
         (c.client.clone(), c.server.clone())
     }
@@ -370,7 +372,8 @@ impl Config {
             .key_pem
             .clone()
             .ok_or_else(|| Error::arg("server private key not set (tls_config_set_key_file)"))?;
-        let mut pairs = vec![sni::Keypair { cert_pem: cert, key_pem: key, ocsp: s.ocsp_staple.clone() }];
+        let mut pairs =
+            vec![sni::Keypair { cert_pem: cert, key_pem: key, ocsp: s.ocsp_staple.clone() }];
         pairs.extend(s.keypairs.iter().cloned());
         let resolver = sni::Resolver::new(&pairs, &provider)?;
         let builder = ServerConfig::builder_with_provider(provider.clone())
@@ -397,10 +400,16 @@ impl Config {
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };
         cfg.max_tls13_tickets = if no_tickets { 0 } else { s.max_tickets };
         if !no_tickets {
-            cfg.ticketer = Arc::new(tickets::Ticketer::new(self.tickets.clone(), s.session_lifetime, s.session_id));
+            cfg.ticketer = Arc::new(tickets::Ticketer::new(
+                self.tickets.clone(),
+                s.session_lifetime,
+                s.session_id,
+            ));
         }
         cfg.session_storage = match self.caches().1 {
-            Some(cache) if s.session_lifetime > 0 => Arc::new(Scoped { inner: cache, context: s.session_id }),
+            Some(cache) if s.session_lifetime > 0 => {
+                Arc::new(Scoped { inner: cache, context: s.session_id })
+            }
             _ => Arc::new(NoServerSessionStorage {}),
         };
         Ok(cfg)
@@ -450,7 +459,9 @@ fn roots(s: &Settings) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
     let mut add = |pem_bytes: &[u8], what: &str| -> Result<()> {
         for c in pem::certs(pem_bytes, what)? {
-            store.add(c).map_err(|e| Error::arg(format!("{what}: unusable CA certificate: {e}")))?;
+            store
+                .add(c)
+                .map_err(|e| Error::arg(format!("{what}: unusable CA certificate: {e}")))?;
         }
         Ok(())
     };
@@ -531,7 +542,8 @@ fn crls(s: &Settings) -> Result<Vec<CertificateRevocationListDer<'static>>> {
 
 /// Parses every CRL in a PEM buffer; at least one is required.
 pub fn parse_crls(pem_bytes: &[u8]) -> Result<Vec<CertificateRevocationListDer<'static>>> {
-    let v: std::result::Result<Vec<_>, _> = CertificateRevocationListDer::pem_slice_iter(pem_bytes).collect();
+    let v: std::result::Result<Vec<_>, _> =
+        CertificateRevocationListDer::pem_slice_iter(pem_bytes).collect();
     match v {
         Ok(v) if !v.is_empty() => Ok(v),
         Ok(_) => Err(Error::arg("CRL: no PEM X509 CRL found")),

@@ -32,7 +32,8 @@ pub fn key(pem: &[u8]) -> Result<PrivateKeyDer<'static>> {
             "private key: encrypted PEM keys are not supported; decrypt it first",
         ));
     }
-    PrivateKeyDer::from_pem_slice(pem).map_err(|e| Error::arg(format!("private key: invalid PEM: {e}")))
+    PrivateKeyDer::from_pem_slice(pem)
+        .map_err(|e| Error::arg(format!("private key: invalid PEM: {e}")))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -44,9 +44,9 @@ impl Resolver {
                 .map_err(|e| Error::arg(format!("{which}: {}", e.msg)))?;
             let mut ck = CertifiedKey::from_der(certs, pem::key(&p.key_pem)?, provider).map_err(
                 |e| match e {
-                    rustls::Error::InconsistentKeys(_) => Error::arg(format!(
-                        "{which}: private key does not match the certificate"
-                    )),
+                    rustls::Error::InconsistentKeys(_) => {
+                        Error::arg(format!("{which}: private key does not match the certificate"))
+                    }
                     other => Error::arg(format!("{which}: {other}")),
                 },
             )?;
@@ -54,23 +54,17 @@ impl Resolver {
             keys.push((Arc::new(ck), names));
         }
         if keys.is_empty() {
-            return Err(Error::arg(
-                "server certificate not set (tls_config_set_keypair_file)",
-            ));
+            return Err(Error::arg("server certificate not set (tls_config_set_keypair_file)"));
         }
         Ok(Self { keys })
     }
 
     /// The keypair for `name` (the default for `None` or no match).
     pub fn choose(&self, name: Option<&str>) -> Arc<CertifiedKey> {
-        name.and_then(|n| {
-            self.keys
-                .iter()
-                .find(|(_, names)| x509::contains_name(names, n))
-        })
-        .unwrap_or(&self.keys[0])
-        .0
-        .clone()
+        name.and_then(|n| self.keys.iter().find(|(_, names)| x509::contains_name(names, n)))
+            .unwrap_or(&self.keys[0])
+            .0
+            .clone()
     }
 }
 

@@ -118,11 +118,7 @@ pub fn parse_ciphers(s: &str) -> Result<Vec<SupportedCipherSuite>> {
     let contains = |v: &[SupportedCipherSuite], x: &SupportedCipherSuite| {
         v.iter().any(|y| y.suite() == x.suite())
     };
-    for item in s
-        .split([':', ',', ' '])
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-    {
+    for item in s.split([':', ',', ' ']).map(str::trim).filter(|i| !i.is_empty()) {
         if item.starts_with('@') {
             if item.eq_ignore_ascii_case("@strength") {
                 chosen.sort_by_key(|c| -openssl_name(c.suite()).1);
@@ -163,11 +159,8 @@ pub fn parse_ciphers(s: &str) -> Result<Vec<SupportedCipherSuite>> {
             }
             b'-' => chosen.retain(|c| !contains(&picked, c)),
             b'+' => {
-                let moved: Vec<_> = chosen
-                    .iter()
-                    .copied()
-                    .filter(|c| contains(&picked, c))
-                    .collect();
+                let moved: Vec<_> =
+                    chosen.iter().copied().filter(|c| contains(&picked, c)).collect();
                 chosen.retain(|c| !contains(&picked, c));
                 chosen.extend(moved);
             }
@@ -182,17 +175,10 @@ pub fn parse_ciphers(s: &str) -> Result<Vec<SupportedCipherSuite>> {
     }
     // Unsatisfiable: nothing selected, or (TLS 1.3 not named) no TLS 1.2 suite, as OpenSSL
     // fails a cipher list that matches no cipher.
-    let unsatisfiable = if names_13 {
-        chosen.is_empty()
-    } else {
-        chosen.iter().all(is13)
-    };
+    let unsatisfiable = if names_13 { chosen.is_empty() } else { chosen.iter().all(is13) };
     if !names_13 {
-        let tls13: Vec<_> = all
-            .iter()
-            .copied()
-            .filter(|c| is13(c) && !contains(&banned, c))
-            .collect();
+        let tls13: Vec<_> =
+            all.iter().copied().filter(|c| is13(c) && !contains(&banned, c)).collect();
         chosen.retain(|c| !is13(c));
         chosen.splice(0..0, tls13);
     }
@@ -216,10 +202,7 @@ pub fn parse_curves(s: Option<&str>) -> Result<Option<Vec<&'static dyn Supported
         Some(s) => s,
     };
     let mut out: Vec<&'static dyn SupportedKxGroup> = Vec::new();
-    for tok in s
-        .split([',', ':'])
-        .map(|t| t.trim_start_matches([' ', '\t']))
-    {
+    for tok in s.split([',', ':']).map(|t| t.trim_start_matches([' ', '\t'])) {
         let g: Option<&'static dyn SupportedKxGroup> = match tok.to_ascii_lowercase().as_str() {
             "x25519" => Some(kx_group::X25519),
             "p-256" | "prime256v1" | "secp256r1" => Some(kx_group::SECP256R1),
@@ -252,11 +235,7 @@ mod tests {
     #[test]
     fn keywords_select_every_suite() {
         for k in ["secure", "DEFAULT", "compat", "legacy", "insecure", "all"] {
-            assert_eq!(
-                parse_ciphers(k).unwrap().len(),
-                ALL_CIPHER_SUITES.len(),
-                "{k}"
-            );
+            assert_eq!(parse_ciphers(k).unwrap().len(), ALL_CIPHER_SUITES.len(), "{k}");
         }
         assert_eq!(names("HIGH:!aNULL").len(), ALL_CIPHER_SUITES.len());
         assert_eq!(
@@ -271,10 +250,7 @@ mod tests {
         assert_eq!(v.len(), 4);
         assert_eq!(v[3], "ECDHE-RSA-AES128-GCM-SHA256");
         let v = names("TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384");
-        assert_eq!(
-            v,
-            ["TLS_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"]
-        );
+        assert_eq!(v, ["TLS_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"]);
         assert!(!names("ALL:!CHACHA20").iter().any(|n| n.contains("CHACHA")));
         assert!(!names("TLSv1.2:!aRSA").iter().any(|n| n.contains("-RSA-")));
     }
@@ -291,13 +267,7 @@ mod tests {
     fn curves_map_onto_ring_groups() {
         assert!(parse_curves(None).unwrap().is_none());
         assert!(parse_curves(Some("default")).unwrap().is_none());
-        assert_eq!(
-            parse_curves(Some("prime256v1,X25519"))
-                .unwrap()
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(parse_curves(Some("prime256v1,X25519")).unwrap().unwrap().len(), 2);
         assert_eq!(parse_curves(Some("P-384:P-521")).unwrap().unwrap().len(), 1);
         assert!(parse_curves(Some("P-521")).is_err());
         assert!(parse_curves(Some("bogus")).is_err());

@@ -64,9 +64,7 @@ pub struct TicketKeys {
 
 impl std::fmt::Debug for TicketKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TicketKeys")
-            .field("added", &self.lock().len())
-            .finish()
+        f.debug_struct("TicketKeys").field("added", &self.lock().len()).finish()
     }
 }
 
@@ -75,11 +73,7 @@ impl TicketKeys {
     pub fn new() -> Result<Self> {
         let auto = rustls::crypto::ring::Ticketer::new()
             .map_err(|e| Error::new(Code::Unknown, format!("ticket key generation failed: {e}")))?;
-        Ok(Self {
-            keys: Mutex::new(Vec::new()),
-            auto,
-            rng: SystemRandom::new(),
-        })
+        Ok(Self { keys: Mutex::new(Vec::new()), auto, rng: SystemRandom::new() })
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Key>> {
@@ -101,14 +95,7 @@ impl TicketKeys {
         })?;
         let mut keys = self.lock();
         if let Some(i) = keys.iter().position(|k| k.rev == rev) {
-            if i == 0
-                && keys[0]
-                    .raw
-                    .iter()
-                    .zip(&raw)
-                    .fold(0u8, |d, (a, b)| d | (a ^ b))
-                    == 0
-            {
+            if i == 0 && keys[0].raw.iter().zip(&raw).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0 {
                 return Ok(());
             }
             return Err(Error::new(
@@ -121,15 +108,7 @@ impl TicketKeys {
             .expand(&[HKDF_INFO], &aead::AES_256_GCM)
             .map_err(|_| Error::new(Code::Internal, "HKDF failed"))?;
         let aead = LessSafeKey::new(UnboundKey::from(okm));
-        keys.insert(
-            0,
-            Key {
-                rev,
-                raw,
-                aead,
-                added: now,
-            },
-        );
+        keys.insert(0, Key { rev, raw, aead, added: now });
         keys.truncate(MAX_KEYS);
         Ok(())
     }
@@ -199,16 +178,11 @@ impl TicketKeys {
             return None;
         }
         let rev = u32::from_be_bytes(ticket[4..8].try_into().ok()?);
-        let key = keys
-            .iter()
-            .find(|k| k.rev == rev && k.valid(now, lifetime))?;
+        let key = keys.iter().find(|k| k.rev == rev && k.valid(now, lifetime))?;
         let nonce = Nonce::try_assume_unique_for_key(&ticket[8..HEADER]).ok()?;
         let aad = Self::aad(&ticket[..8], context);
         let mut body = ticket[HEADER..].to_vec();
-        let plain = key
-            .aead
-            .open_in_place(nonce, Aad::from(&aad[..]), &mut body)
-            .ok()?;
+        let plain = key.aead.open_in_place(nonce, Aad::from(&aad[..]), &mut body).ok()?;
         Some(plain.to_vec())
     }
 }
@@ -225,11 +199,7 @@ pub struct Ticketer {
 impl Ticketer {
     /// The keys with a generation's lifetime (seconds) and session ID context.
     pub fn new(keys: Arc<TicketKeys>, lifetime: u32, context: [u8; SESSION_ID_SIZE]) -> Self {
-        Self {
-            keys,
-            lifetime,
-            context,
-        }
+        Self { keys, lifetime, context }
     }
 }
 
@@ -241,12 +211,10 @@ impl ProducesTickets for Ticketer {
         self.lifetime
     }
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        self.keys
-            .encrypt_at(plain, self.lifetime, &self.context, Instant::now())
+        self.keys.encrypt_at(plain, self.lifetime, &self.context, Instant::now())
     }
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
-        self.keys
-            .decrypt_at(cipher, self.lifetime, &self.context, Instant::now())
+        self.keys.decrypt_at(cipher, self.lifetime, &self.context, Instant::now())
     }
 }
 
@@ -263,37 +231,18 @@ mod tests {
         keys.add_at(1, &[1; 48], t0).unwrap();
         let old = keys.encrypt_at(b"one", 100, &CTX, t0).unwrap();
         assert_eq!(&old[..8], b"nbt1\0\0\0\x01");
-        keys.add_at(2, &[2; 48], t0 + Duration::from_secs(50))
-            .unwrap();
-        let new = keys
-            .encrypt_at(b"two", 100, &CTX, t0 + Duration::from_secs(60))
-            .unwrap();
+        keys.add_at(2, &[2; 48], t0 + Duration::from_secs(50)).unwrap();
+        let new = keys.encrypt_at(b"two", 100, &CTX, t0 + Duration::from_secs(60)).unwrap();
         assert_eq!(&new[4..8], &2u32.to_be_bytes());
-        assert_eq!(
-            keys.decrypt_at(&old, 100, &CTX, t0 + Duration::from_secs(60))
-                .unwrap(),
-            b"one"
-        );
-        assert_eq!(
-            keys.decrypt_at(&new, 100, &CTX, t0 + Duration::from_secs(60))
-                .unwrap(),
-            b"two"
-        );
+        assert_eq!(keys.decrypt_at(&old, 100, &CTX, t0 + Duration::from_secs(60)).unwrap(), b"one");
+        assert_eq!(keys.decrypt_at(&new, 100, &CTX, t0 + Duration::from_secs(60)).unwrap(), b"two");
         // Key 1 has expired, key 2 has not.
-        assert!(keys
-            .decrypt_at(&old, 100, &CTX, t0 + Duration::from_secs(101))
-            .is_none());
-        assert!(keys
-            .decrypt_at(&new, 100, &CTX, t0 + Duration::from_secs(101))
-            .is_some());
+        assert!(keys.decrypt_at(&old, 100, &CTX, t0 + Duration::from_secs(101)).is_none());
+        assert!(keys.decrypt_at(&new, 100, &CTX, t0 + Duration::from_secs(101)).is_some());
         // With the newest key expired no ticket is issued.
-        assert!(keys
-            .encrypt_at(b"x", 100, &CTX, t0 + Duration::from_secs(151))
-            .is_none());
+        assert!(keys.encrypt_at(b"x", 100, &CTX, t0 + Duration::from_secs(151)).is_none());
         // Another session ID context does not decrypt.
-        assert!(keys
-            .decrypt_at(&new, 100, &[1; SESSION_ID_SIZE], t0)
-            .is_none());
+        assert!(keys.decrypt_at(&new, 100, &[1; SESSION_ID_SIZE], t0).is_none());
     }
 
     #[test]

@@ -8,7 +8,10 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, Error, RootCertStore,
+    SignatureScheme,
+};
 
 /// Which checks are on.
 #[derive(Clone, Copy, Debug)]
@@ -75,11 +78,17 @@ fn is_anchor(keys: &[Vec<u8>], cert: &CertificateDer<'_>) -> bool {
 }
 
 /// The error of a chain with more intermediates than `depth` allows, if it has.
-fn check_depth(keys: &[Vec<u8>], intermediates: &[CertificateDer<'_>], depth: usize) -> Result<(), Error> {
+fn check_depth(
+    keys: &[Vec<u8>],
+    intermediates: &[CertificateDer<'_>],
+    depth: usize,
+) -> Result<(), Error> {
     let found = intermediates.iter().filter(|c| !is_anchor(keys, c)).count();
     if found > depth {
         let e = ChainTooLong { depth, found };
-        return Err(Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(e)))));
+        return Err(Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
+            Arc::new(e),
+        ))));
     }
     Ok(())
 }
@@ -92,7 +101,11 @@ struct ChainTooLong {
 
 impl std::fmt::Debug for ChainTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "certificate chain too long: {} intermediates, verify depth {}", self.found, self.depth)
+        write!(
+            f,
+            "certificate chain too long: {} intermediates, verify depth {}",
+            self.found, self.depth
+        )
     }
 }
 
@@ -122,10 +135,17 @@ impl ServerCertVerifier for Verifier {
         // Each retry moves the clock into the validity window webpki reported, so that with
         // noverifytime only time failures are forgiven; the chain is still checked in full.
         for _ in 0..8 {
-            match inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            match inner.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
                 Ok(v) => return Ok(v),
                 Err(Error::InvalidCertificate(e)) => match e {
-                    CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. }
                         if !self.checks.name =>
                     {
                         return Ok(ServerCertVerified::assertion())
@@ -133,7 +153,9 @@ impl ServerCertVerifier for Verifier {
                     CertificateError::ExpiredContext { not_after, .. } if !self.checks.time => {
                         now = not_after;
                     }
-                    CertificateError::NotValidYetContext { not_before, .. } if !self.checks.time => {
+                    CertificateError::NotValidYetContext { not_before, .. }
+                        if !self.checks.time =>
+                    {
                         now = not_before;
                     }
                     other => return Err(Error::InvalidCertificate(other)),
@@ -186,11 +208,13 @@ impl ClientVerifier {
         depth: usize,
     ) -> crate::error::Result<Self> {
         let anchor_keys = anchor_keys(&roots);
-        let mut b = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).with_crls(crls);
+        let mut b =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).with_crls(crls);
         if optional {
             b = b.allow_unauthenticated();
         }
-        let inner = b.build().map_err(|e| crate::Error::arg(format!("client CA certificates: {e}")))?;
+        let inner =
+            b.build().map_err(|e| crate::Error::arg(format!("client CA certificates: {e}")))?;
         Ok(Self { inner, depth, anchor_keys })
     }
 }

@@ -60,12 +60,8 @@ fn names_of(cert: &X509Certificate<'_>) -> Names {
             match g {
                 GeneralName::DNSName(d) => n.dns.push((*d).to_owned()),
                 GeneralName::IPAddress(b) => match b.len() {
-                    4 => n
-                        .ips
-                        .push(IpAddr::from(<[u8; 4]>::try_from(*b).expect("4 bytes"))),
-                    16 => n
-                        .ips
-                        .push(IpAddr::from(<[u8; 16]>::try_from(*b).expect("16 bytes"))),
+                    4 => n.ips.push(IpAddr::from(<[u8; 4]>::try_from(*b).expect("4 bytes"))),
+                    16 => n.ips.push(IpAddr::from(<[u8; 16]>::try_from(*b).expect("16 bytes"))),
                     _ => {}
                 },
                 _ => {}
@@ -85,12 +81,8 @@ pub fn describe(der: &[u8]) -> Result<Described> {
     let cert = parse(der)?;
     let hash = digest::digest(&digest::SHA256, der);
     let hex: String = hash.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    let common_name = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .map(|a| escape(a.as_slice()))
-        .unwrap_or_default();
+    let common_name =
+        cert.subject().iter_common_name().next().map(|a| escape(a.as_slice())).unwrap_or_default();
     Ok(Described {
         subject: one_line(cert.subject()),
         issuer: one_line(cert.issuer()),
@@ -206,10 +198,7 @@ pub fn contains_name(names: &Names, name: &str) -> bool {
     if !names.dns.is_empty() {
         return names.dns.iter().any(|d| match_name(d, name));
     }
-    names
-        .common_name
-        .as_deref()
-        .is_some_and(|cn| match_name(cn, name))
+    names.common_name.as_deref().is_some_and(|cn| match_name(cn, name))
 }
 
 #[cfg(test)]
@@ -240,10 +229,7 @@ mod tests {
         assert!(!contains_name(&n, "b.example"));
         // No IP SANs: an address is compared with the commonName.
         assert!(!contains_name(&n, "127.0.0.1"));
-        let cn_only = Names {
-            common_name: Some("*.example.org".into()),
-            ..Names::default()
-        };
+        let cn_only = Names { common_name: Some("*.example.org".into()), ..Names::default() };
         assert!(contains_name(&cn_only, "www.example.org"));
     }
 }

@@ -12,7 +12,9 @@ use std::io::{self, Read as _, Write as _};
 use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, Connection, ProtocolVersion, ServerConfig, ServerConnection};
+use rustls::{
+    ClientConfig, ClientConnection, Connection, ProtocolVersion, ServerConfig, ServerConnection,
+};
 
 use crate::config::{Settings, TicketPolicy};
 use crate::error::{Code, Error};
@@ -133,10 +135,16 @@ impl Conn {
 
     /// A server connection. Until the ClientHello is read it is an Acceptor; `self.tls` is a
     /// placeholder then (handshaking, nothing queued).
-    pub fn server(config: Arc<ServerConfig>, io: Box<dyn Transport>, settings: &Settings) -> Result<Self, Error> {
+    pub fn server(
+        config: Arc<ServerConfig>,
+        io: Box<dyn Transport>,
+        settings: &Settings,
+    ) -> Result<Self, Error> {
         let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
-        let mut conn = Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
-        conn.pending = Some(Box::new(Pending { acceptor: rustls::server::Acceptor::default(), config }));
+        let mut conn =
+            Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
+        conn.pending =
+            Some(Box::new(Pending { acceptor: rustls::server::Acceptor::default(), config }));
         Ok(conn)
     }
 
@@ -334,7 +342,9 @@ impl Conn {
     pub fn feed(&mut self, mut data: &[u8]) -> Step<usize> {
         self.enter(Op::Read)?;
         if !self.io.is_memory() {
-            return Err(Stop::Fail(Error::state("tls_feed needs a memory transport (tls_connect_mem / tls_accept_mem)")));
+            return Err(Stop::Fail(Error::state(
+                "tls_feed needs a memory transport (tls_connect_mem / tls_accept_mem)",
+            )));
         }
         let total = data.len();
         while !data.is_empty() {
@@ -420,7 +430,11 @@ impl Conn {
     /// Sets this server connection's ticket policy: DEFERRED, OPPORTUNISTIC and IMMEDIATE
     /// until its handshake completes; NONE only before its first I/O call, with `quiet` the
     /// same server config issuing no tickets.
-    pub fn set_policy(&mut self, policy: TicketPolicy, quiet: Option<Arc<ServerConfig>>) -> Result<(), Error> {
+    pub fn set_policy(
+        &mut self,
+        policy: TicketPolicy,
+        quiet: Option<Arc<ServerConfig>>,
+    ) -> Result<(), Error> {
         if !self.is_server() {
             return Err(Error::state("a ticket policy applies to server connections only"));
         }
@@ -431,7 +445,10 @@ impl Conn {
                 ));
             }
             let quiet = quiet.ok_or_else(|| Error::state("context is not configured"))?;
-            let pending = self.pending.as_mut().ok_or_else(|| Error::state("the ClientHello was already read"))?;
+            let pending = self
+                .pending
+                .as_mut()
+                .ok_or_else(|| Error::state("the ClientHello was already read"))?;
             pending.config = quiet;
         } else if self.phase != Phase::Handshaking {
             return Err(Error::state("the handshake is complete: the tickets' schedule is fixed"));
@@ -609,7 +626,11 @@ impl Conn {
         Self::read_tls_into(&mut self.tls, &mut self.pending, rd)
     }
 
-    fn read_tls_into(tls: &mut Connection, pending: &mut Option<Box<Pending>>, rd: &mut dyn io::Read) -> io::Result<usize> {
+    fn read_tls_into(
+        tls: &mut Connection,
+        pending: &mut Option<Box<Pending>>,
+        rd: &mut dyn io::Read,
+    ) -> io::Result<usize> {
         match pending {
             Some(p) => p.acceptor.read_tls(rd),
             None => tls.read_tls(rd),
@@ -785,10 +806,15 @@ impl Conn {
 
 /// The config to continue with: ours, or ours without ALPN when the client offered ALPN
 /// and nothing it offered is ours (libtls then completes without ALPN).
-fn without_unshared_alpn(hello: &rustls::server::ClientHello<'_>, config: Arc<ServerConfig>) -> Arc<ServerConfig> {
+fn without_unshared_alpn(
+    hello: &rustls::server::ClientHello<'_>,
+    config: Arc<ServerConfig>,
+) -> Arc<ServerConfig> {
     let ours = &config.alpn_protocols;
     let unshared = !ours.is_empty()
-        && hello.alpn().is_some_and(|mut offered| !offered.any(|p| ours.iter().any(|o| o.as_slice() == p)));
+        && hello
+            .alpn()
+            .is_some_and(|mut offered| !offered.any(|p| ours.iter().any(|o| o.as_slice() == p)));
     if !unshared {
         return config;
     }

@@ -56,8 +56,8 @@ mod tests {
     #[test]
     fn table() {
         assert!(check(Phase::Failed, Op::Read).is_err());
-        assert_eq!(check(Phase::Closed, Op::Close).unwrap(), true);
+        assert!(check(Phase::Closed, Op::Close).unwrap());
         assert!(check(Phase::Closed, Op::Write).is_err());
-        assert_eq!(check(Phase::Open, Op::Write).unwrap(), false);
+        assert!(!check(Phase::Open, Op::Write).unwrap());
     }
 }

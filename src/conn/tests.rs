@@ -76,11 +76,13 @@ fn configs(s: &Setup) -> (Arc<Config>, Arc<Config>) {
 
 fn pair_with(s: &Setup, cap: usize, ccfg: &Config, scfg: &Config) -> (Conn, Conn, End, End) {
     let (a, b) = pipe::pair(cap);
-    let (a2, b2) = (End { rx: a.rx.clone(), tx: a.tx.clone() }, End { rx: b.rx.clone(), tx: b.tx.clone() });
+    let (a2, b2) =
+        (End { rx: a.rx.clone(), tx: a.tx.clone() }, End { rx: b.rx.clone(), tx: b.tx.clone() });
     let _ = s;
     let cs = ccfg.client_snapshot().unwrap();
     let ss = scfg.server_snapshot().unwrap();
-    let c = Conn::client(cs.client.clone().unwrap(), Some("localhost"), Box::new(a), &cs.settings).unwrap();
+    let c = Conn::client(cs.client.clone().unwrap(), Some("localhost"), Box::new(a), &cs.settings)
+        .unwrap();
     let sv = Conn::server(ss.server.clone().unwrap(), Box::new(b), &ss.settings).unwrap();
     (c, sv, a2, b2)
 }
@@ -133,7 +135,9 @@ fn exchange(c: &mut Conn, s: &mut Conn, data: &[u8], ends: &(End, End)) {
                 progress = true;
             }
             Ok(_) => panic!("server saw end of stream"),
-            Err(Stop::Want(w)) => assert_eq!(w, Want::Read, "server read wants output after handshake"),
+            Err(Stop::Want(w)) => {
+                assert_eq!(w, Want::Read, "server read wants output after handshake")
+            }
             Err(e) => panic!("server read: {e:?}"),
         }
         if echoed < got.len() {
@@ -157,7 +161,12 @@ fn exchange(c: &mut Conn, s: &mut Conn, data: &[u8], ends: &(End, End)) {
         }
         progress |= moved(ends) != before;
         idle = if progress { 0 } else { idle + 1 };
-        assert!(idle < 3, "no progress: sent {sent} got {} echoed {echoed} back {}", got.len(), back.len());
+        assert!(
+            idle < 3,
+            "no progress: sent {sent} got {} echoed {echoed} back {}",
+            got.len(),
+            back.len()
+        );
     }
     assert_eq!(back, data);
 }
@@ -169,7 +178,12 @@ fn pattern(n: usize) -> Vec<u8> {
 #[test]
 fn handshake_and_echo_at_every_capacity_both_versions() {
     for proto in [PROTO_TLS1_2, PROTO_TLS1_3] {
-        let setup = Setup { protocols: proto, alpn_client: vec!["h2", "http/1.1"], alpn_server: vec!["http/1.1"], ..Default::default() };
+        let setup = Setup {
+            protocols: proto,
+            alpn_client: vec!["h2", "http/1.1"],
+            alpn_server: vec!["http/1.1"],
+            ..Default::default()
+        };
         let (cc, sc) = configs(&setup);
         for cap in [1, 2, 3, 7, 64, 1000, 17000, 100_000] {
             let (mut c, mut s, ce, se) = pair_with(&setup, cap, &cc, &sc);
@@ -318,7 +332,9 @@ fn insecure_switches_forgive_only_their_own_check() {
         match (rc, want) {
             (Ok(()), None) => {}
             (Err(Stop::Fail(e)), Some(code)) => assert_eq!(e.code, code, "{leaf}: {}", e.msg),
-            (other, want) => panic!("{leaf} name={noname} time={notime}: {other:?}, wanted {want:?}"),
+            (other, want) => {
+                panic!("{leaf} name={noname} time={notime}: {other:?}, wanted {want:?}")
+            }
         }
     }
 }
@@ -377,8 +393,16 @@ fn mem_pair(setup: &Setup) -> (Conn, Conn) {
     let (cc, sc) = configs(setup);
     let cs = cc.client_snapshot().unwrap();
     let ss = sc.server_snapshot().unwrap();
-    let c = Conn::client(cs.client.clone().unwrap(), Some("localhost"), Box::<transport::Memory>::default(), &cs.settings).unwrap();
-    let s = Conn::server(ss.server.clone().unwrap(), Box::<transport::Memory>::default(), &ss.settings).unwrap();
+    let c = Conn::client(
+        cs.client.clone().unwrap(),
+        Some("localhost"),
+        Box::<transport::Memory>::default(),
+        &cs.settings,
+    )
+    .unwrap();
+    let s =
+        Conn::server(ss.server.clone().unwrap(), Box::<transport::Memory>::default(), &ss.settings)
+            .unwrap();
     (c, s)
 }
 
@@ -422,7 +446,7 @@ fn memory_transport_handshake_echo_and_deferred_tickets() {
         assert!(s.pending_deferred() > 0);
         let mut buf = [0u8; 64];
         assert_eq!(s.drain(&mut buf), Ok(0));
-        assert_eq!(s.events().1, false, "deferred bytes add no POLLOUT under DEFERRED");
+        assert!(!s.events().1, "deferred bytes add no POLLOUT under DEFERRED");
         // A write releases them ahead of its own record, which is due at once.
         assert_eq!(s.write(b"hello"), Ok(5));
         assert_eq!(s.pending_deferred(), 0);
@@ -459,14 +483,19 @@ fn memory_transport_truncation_needs_feed_eof() {
 
 #[test]
 fn alpn_without_overlap_completes_without_alpn_as_libtls() {
-    let setup = Setup { alpn_client: vec!["h2"], alpn_server: vec!["http/1.1"], ..Default::default() };
+    let setup =
+        Setup { alpn_client: vec!["h2"], alpn_server: vec!["http/1.1"], ..Default::default() };
     let (cc, sc) = configs(&setup);
     let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
     assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
     assert_eq!(s.info().unwrap().alpn, None);
     assert_eq!(c.info().unwrap().alpn, None);
     // And with overlap the server's preference wins.
-    let setup = Setup { alpn_client: vec!["h2", "http/1.1"], alpn_server: vec!["http/1.1", "h2"], ..Default::default() };
+    let setup = Setup {
+        alpn_client: vec!["h2", "http/1.1"],
+        alpn_server: vec!["http/1.1", "h2"],
+        ..Default::default()
+    };
     let (cc, sc) = configs(&setup);
     let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
     assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));

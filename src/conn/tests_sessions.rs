@@ -72,12 +72,7 @@ fn connect(ccfg: &Config, scfg: &Config, name: &str) -> Result<(Conn, Conn), Err
     let (a, b) = pipe::pair(1 << 16);
     let cs = ccfg.client_snapshot()?;
     let ss = scfg.server_snapshot()?;
-    let mut c = Conn::client(
-        cs.client.clone().unwrap(),
-        Some(name),
-        Box::new(a),
-        &cs.settings,
-    )?;
+    let mut c = Conn::client(cs.client.clone().unwrap(), Some(name), Box::new(a), &cs.settings)?;
     let mut s = Conn::server(ss.server.clone().unwrap(), Box::new(b), &ss.settings)?;
     let (mut rc, mut rs) = (Err(Stop::Want(Want::Read)), Err(Stop::Want(Want::Read)));
     for _ in 0..10_000 {
@@ -125,10 +120,7 @@ fn a_client_config_resumes_with_tls13_and_tls12() {
         let (c2, s2) = connect(&ccfg, &scfg, "localhost").unwrap();
         assert!(resumed(&c2) && resumed(&s2), "protocol {proto:#x}");
         // The resumed session still reports the server's certificate.
-        assert_eq!(
-            c2.peer().unwrap().unwrap().cert.subject,
-            "/CN=localhost,IP:127.0.0.1"
-        );
+        assert_eq!(c2.peer().unwrap().unwrap().cert.subject, "/CN=localhost,IP:127.0.0.1");
         // Another name does not use the session.
         let (c3, _) = connect(&ccfg, &scfg, "127.0.0.1").unwrap();
         assert!(!resumed(&c3));
@@ -144,21 +136,14 @@ fn a_client_config_resumes_with_tls13_and_tls12() {
 fn processes_sharing_a_ticket_key_resume_each_other() {
     for proto in [PROTO_TLS1_3, PROTO_TLS1_2] {
         let key = [0x5a; 48];
-        let (a, b, foreign) = (
-            server_config(proto),
-            server_config(proto),
-            server_config(proto),
-        );
+        let (a, b, foreign) = (server_config(proto), server_config(proto), server_config(proto));
         a.add_ticket_key(1, &key).unwrap();
         b.add_ticket_key(1, &key).unwrap();
         foreign.add_ticket_key(1, &[0xa5; 48]).unwrap();
         let ccfg = client_config(proto);
         connect(&ccfg, &a, "localhost").unwrap();
         let (c, s) = connect(&ccfg, &b, "localhost").unwrap();
-        assert!(
-            resumed(&c) && resumed(&s),
-            "B resumes A's session ({proto:#x})"
-        );
+        assert!(resumed(&c) && resumed(&s), "B resumes A's session ({proto:#x})");
         // A foreign key: a full handshake, no error.
         let (c, _) = connect(&ccfg, &foreign, "localhost").unwrap();
         assert!(!resumed(&c));
@@ -197,11 +182,7 @@ fn no_valid_ticket_key_means_no_ticket() {
     })
     .unwrap();
     s.tickets_for_tests()
-        .add_at(
-            3,
-            &[3; 48],
-            std::time::Instant::now() - std::time::Duration::from_secs(5),
-        )
+        .add_at(3, &[3; 48], std::time::Instant::now() - std::time::Duration::from_secs(5))
         .unwrap();
     let ccfg = client_config(PROTO_TLS1_3);
     let (c, _) = connect(&ccfg, &s, "localhost").unwrap();
@@ -245,33 +226,18 @@ fn client_certificates_required_optional_missing_untrusted() {
         let p = s.peer().unwrap().unwrap();
         assert_eq!(p.cert.subject, "/CN=client.example");
         assert_eq!(p.cert.issuer, "/CN=nbtls test CA");
-        assert!(crate::config::x509::contains_name(
-            &p.cert.names,
-            "client.example"
-        ));
+        assert!(crate::config::x509::contains_name(&p.cert.names, "client.example"));
         assert!(c.peer().unwrap().is_some());
         // Resumed, the server still knows the client's certificate.
         let (_, s) = connect(&with, &required, "localhost").unwrap();
         assert!(resumed(&s));
-        assert_eq!(
-            s.peer().unwrap().unwrap().cert.subject,
-            "/CN=client.example"
-        );
+        assert_eq!(s.peer().unwrap().unwrap().cert.subject, "/CN=client.example");
 
-        assert!(
-            connect(&without, &required, "localhost").is_err(),
-            "missing ({proto:#x})"
-        );
-        assert!(
-            connect(&untrusted, &required, "localhost").is_err(),
-            "untrusted"
-        );
+        assert!(connect(&without, &required, "localhost").is_err(), "missing ({proto:#x})");
+        assert!(connect(&untrusted, &required, "localhost").is_err(), "untrusted");
         let (_, s) = connect(&without, &optional, "localhost").unwrap();
         assert!(s.peer().unwrap().is_none() && s.peer_chain().is_none());
-        assert!(
-            connect(&untrusted, &optional, "localhost").is_err(),
-            "untrusted, optional"
-        );
+        assert!(connect(&untrusted, &optional, "localhost").is_err(), "untrusted, optional");
         let (_, s) = connect(&with, &optional, "localhost").unwrap();
         assert!(s.peer().unwrap().is_some());
     }
@@ -303,16 +269,8 @@ fn client_verify_depth_counts_intermediates() {
 fn sni_chooses_by_the_certificates_own_names() {
     let s = server_config(PROTO_TLS1_3 | PROTO_TLS1_2);
     let pairs = vec![
-        Keypair {
-            cert_pem: read("wrongname.pem"),
-            key_pem: read("wrongname.key"),
-            ocsp: None,
-        },
-        Keypair {
-            cert_pem: read("wild.pem"),
-            key_pem: read("wild.key"),
-            ocsp: None,
-        },
+        Keypair { cert_pem: read("wrongname.pem"), key_pem: read("wrongname.key"), ocsp: None },
+        Keypair { cert_pem: read("wild.pem"), key_pem: read("wild.key"), ocsp: None },
     ];
     s.edit(|st| {
         st.keypairs = pairs;
@@ -336,11 +294,8 @@ fn sni_chooses_by_the_certificates_own_names() {
 #[test]
 fn a_key_that_does_not_match_its_certificate_fails() {
     let s = server_config(PROTO_TLS1_3);
-    let pairs = vec![Keypair {
-        cert_pem: read("wrongname.pem"),
-        key_pem: read("server.key"),
-        ocsp: None,
-    }];
+    let pairs =
+        vec![Keypair { cert_pem: read("wrongname.pem"), key_pem: read("server.key"), ocsp: None }];
     s.edit(|st| {
         st.keypairs = pairs;
         Ok(())
@@ -364,28 +319,15 @@ fn peer_fields_match_the_certificate() {
         .collect();
     assert_eq!(p.cert.hash, format!("SHA256:{hex}"));
     assert_eq!(p.cert.common_name, "localhost,IP:127.0.0.1");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+        as i64;
     assert!(p.cert.not_before < now && now < p.cert.not_after);
     assert_eq!(
         p.chain_pem,
-        read("server.pem")
-            .trim_ascii_end()
-            .iter()
-            .copied()
-            .chain(*b"\n")
-            .collect::<Vec<_>>()
+        read("server.pem").trim_ascii_end().iter().copied().chain(*b"\n").collect::<Vec<_>>()
     );
-    assert!(crate::config::x509::contains_name(
-        &p.cert.names,
-        "127.0.0.1"
-    ));
-    assert!(!crate::config::x509::contains_name(
-        &p.cert.names,
-        "127.0.0.2"
-    ));
+    assert!(crate::config::x509::contains_name(&p.cert.names, "127.0.0.1"));
+    assert!(!crate::config::x509::contains_name(&p.cert.names, "127.0.0.2"));
 }
 
 use rustls::pki_types::pem::PemObject as _;

@@ -120,7 +120,8 @@ impl io::Write for Output<'_> {
         if n == 0 {
             return Ok(0);
         }
-        let r = if self.now { self.io.write_now(&trimmed[..n]) } else { self.io.write(&trimmed[..n]) };
+        let r =
+            if self.now { self.io.write_now(&trimmed[..n]) } else { self.io.write(&trimmed[..n]) };
         if let Ok(w) = r {
             self.limit -= w.min(self.limit);
         }

@@ -64,13 +64,16 @@ pub extern "C" fn tls_init() -> c_int {
 /// one keeps what it needs, so the config may be freed while contexts live.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_new() -> *mut Config {
-    boundary!(std::ptr::null_mut(), match Config::new() {
-        Ok(c) => config_into_raw(Arc::new(c)),
-        Err(e) => {
-            set_last_error(&e);
-            std::ptr::null_mut()
+    boundary!(
+        std::ptr::null_mut(),
+        match Config::new() {
+            Ok(c) => config_into_raw(Arc::new(c)),
+            Err(e) => {
+                set_last_error(&e);
+                std::ptr::null_mut()
+            }
         }
-    })
+    )
 }
 
 /// Drops the caller's reference to `config`. NULL is a no-op.
@@ -83,20 +86,26 @@ pub extern "C" fn tls_config_free(config: *mut Config) {
 /// The string stays valid until the next failing call on `config` or its release.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_error(config: *mut Config) -> *const c_char {
-    boundary!(std::ptr::null(), match config_ref(config) {
-        Ok(c) => c.last_error().map_or(std::ptr::null(), |(_, p)| p),
-        Err(_) => std::ptr::null(),
-    })
+    boundary!(
+        std::ptr::null(),
+        match config_ref(config) {
+            Ok(c) => c.last_error().map_or(std::ptr::null(), |(_, p)| p),
+            Err(_) => std::ptr::null(),
+        }
+    )
 }
 
 /// Returns the code of the last failed call on `config` (TLS_ERROR_*), TLS_ERROR_UNKNOWN
 /// when there was none, or TLS_ERROR_INVALID_CONTEXT for a NULL config.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_error_code(config: *mut Config) -> c_int {
-    boundary!(Code::InvalidContext as c_int, match config_ref(config) {
-        Ok(c) => c.last_error().map_or(Code::Unknown as c_int, |(code, _)| code as c_int),
-        Err(_) => Code::InvalidContext as c_int,
-    })
+    boundary!(
+        Code::InvalidContext as c_int,
+        match config_ref(config) {
+            Ok(c) => c.last_error().map_or(Code::Unknown as c_int, |(code, _)| code as c_int),
+            Err(_) => Code::InvalidContext as c_int,
+        }
+    )
 }
 
 /// Sets the CA certificates from the PEM file `ca_file`, read now.
@@ -104,11 +113,14 @@ pub extern "C" fn tls_config_error_code(config: *mut Config) -> c_int {
 /// Returns 0, or -1 if the file cannot be read or holds no certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_ca_file(config: *mut Config, ca_file: *const c_char) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let bytes = file(ca_file, "CA file")?;
-        pem::certs(&bytes, "CA file")?;
-        edit(c, |s| Ok(s.ca_pem = Some(bytes)))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let bytes = file(ca_file, "CA file")?;
+            pem::certs(&bytes, "CA file")?;
+            edit(c, |s| Ok(s.ca_pem = Some(bytes)))
+        })
+    )
 }
 
 /// Sets the CA certificates from a directory: every file in it holding PEM certificates.
@@ -116,10 +128,13 @@ pub extern "C" fn tls_config_set_ca_file(config: *mut Config, ca_file: *const c_
 /// Returns 0, or -1 if `ca_path` is NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_ca_path(config: *mut Config, ca_path: *const c_char) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let p = PathBuf::from(cstr(ca_path, "CA path")?);
-        edit(c, |s| Ok(s.ca_path = Some(p)))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let p = PathBuf::from(cstr(ca_path, "CA path")?);
+            edit(c, |s| Ok(s.ca_path = Some(p)))
+        })
+    )
 }
 
 /// Sets the CA certificates from `len` bytes of PEM at `ca`.
@@ -127,11 +142,14 @@ pub extern "C" fn tls_config_set_ca_path(config: *mut Config, ca_path: *const c_
 /// Returns 0, or -1 if the buffer holds no certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_ca_mem(config: *mut Config, ca: *const u8, len: usize) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let bytes = slice(ca.cast::<c_void>(), len, "CA")?.to_vec();
-        pem::certs(&bytes, "CA")?;
-        edit(c, |s| Ok(s.ca_pem = Some(bytes)))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let bytes = slice(ca.cast::<c_void>(), len, "CA")?.to_vec();
+            pem::certs(&bytes, "CA")?;
+            edit(c, |s| Ok(s.ca_pem = Some(bytes)))
+        })
+    )
 }
 
 /// Sets the certificate chain (leaf first) from the PEM file `cert_file`, read now.
@@ -139,23 +157,33 @@ pub extern "C" fn tls_config_set_ca_mem(config: *mut Config, ca: *const u8, len:
 /// Returns 0, or -1 if the file cannot be read or holds no certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_cert_file(config: *mut Config, cert_file: *const c_char) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let bytes = file(cert_file, "certificate file")?;
-        pem::certs(&bytes, "certificate file")?;
-        edit(c, |s| Ok(s.cert_pem = Some(bytes)))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let bytes = file(cert_file, "certificate file")?;
+            pem::certs(&bytes, "certificate file")?;
+            edit(c, |s| Ok(s.cert_pem = Some(bytes)))
+        })
+    )
 }
 
 /// Sets the certificate chain (leaf first) from `len` bytes of PEM at `cert`.
 ///
 /// Returns 0, or -1 if the buffer holds no certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_cert_mem(config: *mut Config, cert: *const u8, len: usize) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let bytes = slice(cert.cast::<c_void>(), len, "certificate")?.to_vec();
-        pem::certs(&bytes, "certificate")?;
-        edit(c, |s| Ok(s.cert_pem = Some(bytes)))
-    }))
+pub extern "C" fn tls_config_set_cert_mem(
+    config: *mut Config,
+    cert: *const u8,
+    len: usize,
+) -> c_int {
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let bytes = slice(cert.cast::<c_void>(), len, "certificate")?.to_vec();
+            pem::certs(&bytes, "certificate")?;
+            edit(c, |s| Ok(s.cert_pem = Some(bytes)))
+        })
+    )
 }
 
 /// Sets the private key from the PEM file `key_file` (PKCS#8, PKCS#1 or SEC1; not
@@ -164,11 +192,14 @@ pub extern "C" fn tls_config_set_cert_mem(config: *mut Config, cert: *const u8, 
 /// Returns 0, or -1 if the file cannot be read or holds no usable key.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_key_file(config: *mut Config, key_file: *const c_char) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let bytes = file(key_file, "key file")?;
-        pem::key(&bytes)?;
-        edit(c, |s| Ok(s.key_pem = Some(bytes)))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let bytes = file(key_file, "key file")?;
+            pem::key(&bytes)?;
+            edit(c, |s| Ok(s.key_pem = Some(bytes)))
+        })
+    )
 }
 
 /// Sets the private key from `len` bytes of PEM at `key`.
@@ -176,11 +207,14 @@ pub extern "C" fn tls_config_set_key_file(config: *mut Config, key_file: *const 
 /// Returns 0, or -1 if the buffer holds no usable key.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_key_mem(config: *mut Config, key: *const u8, len: usize) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let bytes = slice(key.cast::<c_void>(), len, "key")?.to_vec();
-        pem::key(&bytes)?;
-        edit(c, |s| Ok(s.key_pem = Some(bytes)))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let bytes = slice(key.cast::<c_void>(), len, "key")?.to_vec();
+            pem::key(&bytes)?;
+            edit(c, |s| Ok(s.key_pem = Some(bytes)))
+        })
+    )
 }
 
 /// Sets certificate and key from two PEM files. Whether they match is checked by
@@ -193,17 +227,20 @@ pub extern "C" fn tls_config_set_keypair_file(
     cert_file: *const c_char,
     key_file: *const c_char,
 ) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let cert = file(cert_file, "certificate file")?;
-        pem::certs(&cert, "certificate file")?;
-        let key = file(key_file, "key file")?;
-        pem::key(&key)?;
-        edit(c, |s| {
-            s.cert_pem = Some(cert);
-            s.key_pem = Some(key);
-            Ok(())
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let cert = file(cert_file, "certificate file")?;
+            pem::certs(&cert, "certificate file")?;
+            let key = file(key_file, "key file")?;
+            pem::key(&key)?;
+            edit(c, |s| {
+                s.cert_pem = Some(cert);
+                s.key_pem = Some(key);
+                Ok(())
+            })
         })
-    }))
+    )
 }
 
 /// Sets certificate and key from two PEM buffers.
@@ -217,17 +254,20 @@ pub extern "C" fn tls_config_set_keypair_mem(
     key: *const u8,
     key_len: usize,
 ) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
-        pem::certs(&cert, "certificate")?;
-        let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
-        pem::key(&key)?;
-        edit(c, |s| {
-            s.cert_pem = Some(cert);
-            s.key_pem = Some(key);
-            Ok(())
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
+            pem::certs(&cert, "certificate")?;
+            let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
+            pem::key(&key)?;
+            edit(c, |s| {
+                s.cert_pem = Some(cert);
+                s.key_pem = Some(key);
+                Ok(())
+            })
         })
-    }))
+    )
 }
 
 /// Sets the protocol versions allowed (TLS_PROTOCOL_* bits). nbtls has TLS 1.2 and 1.3
@@ -237,12 +277,15 @@ pub extern "C" fn tls_config_set_keypair_mem(
 /// Returns 0, or -1 for bits libtls does not define.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        if protocols & !policy::PROTOCOLS_ALL != 0 {
-            return Err(Error::arg(format!("unknown protocol bits 0x{protocols:x}")));
-        }
-        edit(c, |s| Ok(s.protocols = protocols))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            if protocols & !policy::PROTOCOLS_ALL != 0 {
+                return Err(Error::arg(format!("unknown protocol bits 0x{protocols:x}")));
+            }
+            edit(c, |s| Ok(s.protocols = protocols))
+        })
+    )
 }
 
 /// Parses a libtls protocol string ("secure", "default", "legacy", "all", "tlsv1.2",
@@ -251,14 +294,18 @@ pub extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) 
 ///
 /// Returns 0, or -1 for an unknown word or a NULL `protocols`.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_parse_protocols(protocols: *mut u32, protostr: *const c_char) -> c_int {
+pub extern "C" fn tls_config_parse_protocols(
+    protocols: *mut u32,
+    protostr: *const c_char,
+) -> c_int {
     boundary!(-1, {
         let r = (|| -> Result<u32> {
             if protocols.is_null() {
                 return Err(null_arg("protocols"));
             }
             let s = opt_cstr(protostr, "protocol string")?.unwrap_or("default");
-            policy::parse_protocols(s).ok_or_else(|| Error::arg(format!("invalid protocol string '{s}'")))
+            policy::parse_protocols(s)
+                .ok_or_else(|| Error::arg(format!("invalid protocol string '{s}'")))
         })();
         match r {
             Ok(v) => {
@@ -280,17 +327,20 @@ pub extern "C" fn tls_config_parse_protocols(protocols: *mut u32, protostr: *con
 /// Returns 0, or -1 for NULL, an empty name or a name over 255 bytes.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        let s = cstr(alpn, "ALPN")?;
-        let mut list = Vec::new();
-        for p in s.split(',') {
-            if p.is_empty() || p.len() > 255 {
-                return Err(Error::arg(format!("invalid ALPN list '{s}'")));
+    boundary!(
+        -1,
+        setter(config, |c| {
+            let s = cstr(alpn, "ALPN")?;
+            let mut list = Vec::new();
+            for p in s.split(',') {
+                if p.is_empty() || p.len() > 255 {
+                    return Err(Error::arg(format!("invalid ALPN list '{s}'")));
+                }
+                list.push(p.as_bytes().to_vec());
             }
-            list.push(p.as_bytes().to_vec());
-        }
-        edit(c, |st| Ok(st.alpn = list))
-    }))
+            edit(c, |st| Ok(st.alpn = list))
+        })
+    )
 }
 
 /// Turns off certificate verification altogether: any chain, name and time is accepted
@@ -316,11 +366,14 @@ pub extern "C" fn tls_config_insecure_noverifytime(config: *mut Config) {
 /// Turns certificate, name and time verification back on (the default).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_verify(config: *mut Config) {
-    boundary!((), void_setter(config, |s| {
-        s.checks.cert = true;
-        s.checks.name = true;
-        s.checks.time = true;
-    }))
+    boundary!(
+        (),
+        void_setter(config, |s| {
+            s.checks.cert = true;
+            s.checks.name = true;
+            s.checks.time = true;
+        })
+    )
 }
 
 /// Sets the most ciphertext nbtls queues per connection and direction (default 65536).
@@ -328,12 +381,15 @@ pub extern "C" fn tls_config_verify(config: *mut Config) {
 /// Returns 0, or -1 for a limit under 1024 bytes.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize) -> c_int {
-    boundary!(-1, setter(config, |c| {
-        if limit < 1024 {
-            return Err(Error::arg("buffer limit must be at least 1024 bytes"));
-        }
-        edit(c, |s| Ok(s.buffer_limit = limit))
-    }))
+    boundary!(
+        -1,
+        setter(config, |c| {
+            if limit < 1024 {
+                return Err(Error::arg("buffer limit must be at least 1024 bytes"));
+            }
+            edit(c, |s| Ok(s.buffer_limit = limit))
+        })
+    )
 }
 
 /// Makes a bare EOF (the peer's transport ends without close_notify) fail tls_read with -1

@@ -5,7 +5,9 @@ use crate::config::Config;
 use crate::error::{Code, Error};
 use crate::ffi::boundary::last_error_ptr;
 use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
-use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx, slice, slice_mut};
+use crate::ffi::handle::{
+    config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx, slice, slice_mut,
+};
 use crate::ffi::transport::{tls_read_cb, tls_write_cb, CbTransport, FdTransport};
 
 use crate::ffi::conn_util::{fail_null, io_end};
@@ -42,7 +44,11 @@ pub extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
             Ok(t) => t,
             Err(e) => return fail_null(e, -1),
         };
-        let r = if config.is_null() { tls.configure(&DEFAULT_CONFIG) } else { config_ref(config).and_then(|c| tls.configure(c)) };
+        let r = if config.is_null() {
+            tls.configure(&DEFAULT_CONFIG)
+        } else {
+            config_ref(config).and_then(|c| tls.configure(c))
+        };
         tls.track(r).map_or(-1, |()| 0)
     })
 }
@@ -51,7 +57,12 @@ pub extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
 /// caller supplied is not closed).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_reset(ctx: *mut Tls) {
-    boundary!((), if let Ok(t) = ctx_mut(ctx) { t.reset() })
+    boundary!(
+        (),
+        if let Ok(t) = ctx_mut(ctx) {
+            t.reset()
+        }
+    )
 }
 
 /// Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
@@ -61,7 +72,11 @@ pub extern "C" fn tls_free(ctx: *mut Tls) {
     boundary!((), ctx_free(ctx))
 }
 
-fn connect(ctx: *mut Tls, servername: *const c_char, make: impl FnOnce(*mut Tls) -> Box<dyn crate::conn::transport::Transport>) -> c_int {
+fn connect(
+    ctx: *mut Tls,
+    servername: *const c_char,
+    make: impl FnOnce(*mut Tls) -> Box<dyn crate::conn::transport::Transport>,
+) -> c_int {
     let tls = match ctx_mut(ctx) {
         Ok(t) => t,
         Err(e) => return fail_null(e, -1),
@@ -84,7 +99,12 @@ pub extern "C" fn tls_connect_socket(ctx: *mut Tls, s: c_int, servername: *const
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_fds(ctx: *mut Tls, fd_read: c_int, fd_write: c_int, servername: *const c_char) -> c_int {
+pub extern "C" fn tls_connect_fds(
+    ctx: *mut Tls,
+    fd_read: c_int,
+    fd_write: c_int,
+    servername: *const c_char,
+) -> c_int {
     boundary!(-1, connect(ctx, servername, |_| Box::new(FdTransport::new(fd_read, fd_write))))
 }
 
@@ -103,7 +123,9 @@ pub extern "C" fn tls_connect_cbs(
     boundary!(-1, {
         if read_cb.is_none() || write_cb.is_none() {
             return match ctx_ref(ctx) {
-                Ok(t) => t.track::<()>(Err(Error::arg("read and write callbacks are required"))).map_or(-1, |_| 0),
+                Ok(t) => t
+                    .track::<()>(Err(Error::arg("read and write callbacks are required")))
+                    .map_or(-1, |_| 0),
                 Err(e) => fail_null(e, -1),
             };
         }
@@ -111,7 +133,11 @@ pub extern "C" fn tls_connect_cbs(
     })
 }
 
-fn accept(ctx: *mut Tls, cctx: *mut *mut Tls, make: impl FnOnce() -> Box<dyn crate::conn::transport::Transport>) -> c_int {
+fn accept(
+    ctx: *mut Tls,
+    cctx: *mut *mut Tls,
+    make: impl FnOnce() -> Box<dyn crate::conn::transport::Transport>,
+) -> c_int {
     let tls = match ctx_ref(ctx) {
         Ok(t) => t,
         Err(e) => return fail_null(e, -1),
@@ -144,7 +170,12 @@ pub extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_fds(ctx: *mut Tls, cctx: *mut *mut Tls, fd_read: c_int, fd_write: c_int) -> c_int {
+pub extern "C" fn tls_accept_fds(
+    ctx: *mut Tls,
+    cctx: *mut *mut Tls,
+    fd_read: c_int,
+    fd_write: c_int,
+) -> c_int {
     boundary!(-1, accept(ctx, cctx, || Box::new(FdTransport::new(fd_read, fd_write))))
 }
 
@@ -166,7 +197,9 @@ pub extern "C" fn tls_accept_cbs(
             Err(e) => return fail_null(e, -1),
         };
         if read_cb.is_none() || write_cb.is_none() {
-            return tls.track::<()>(Err(Error::arg("read and write callbacks are required"))).map_or(-1, |_| 0);
+            return tls
+                .track::<()>(Err(Error::arg("read and write callbacks are required")))
+                .map_or(-1, |_| 0);
         }
         if cctx.is_null() {
             return tls.track::<()>(Err(crate::ffi::boundary::null_arg("cctx"))).map_or(-1, |_| 0);
@@ -192,10 +225,13 @@ pub extern "C" fn tls_accept_cbs(
 /// under the default ticket policy; they leave with the next write-side call.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => t.io(|c| c.handshake().map(|()| 0)) as c_int,
-        Err(e) => fail_null(e, -1),
-    }))
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => t.io(|c| c.handshake().map(|()| 0)) as c_int,
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
@@ -207,24 +243,27 @@ pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
 /// Records without application data (tickets, KeyUpdate) never make it return WANT alone.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> libc::ssize_t {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => match slice_mut(buf, buflen, "buf") {
-            Ok(b) => {
-                let n = t.io(|c| c.read(b).map(|n| n as isize));
-                if n == 0 && buflen > 0 {
-                    if let Some(e) = t.conn().and_then(|c| c.end_of_stream_error()) {
-                        t.set_error(e);
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => match slice_mut(buf, buflen, "buf") {
+                Ok(b) => {
+                    let n = t.io(|c| c.read(b).map(|n| n as isize));
+                    if n == 0 && buflen > 0 {
+                        if let Some(e) = t.conn().and_then(|c| c.end_of_stream_error()) {
+                            t.set_error(e);
+                        }
                     }
+                    n
                 }
-                n
-            }
-            Err(e) => {
-                t.clear_error();
-                t.track::<()>(Err(e)).map_or(-1, |_| 0)
-            }
-        },
-        Err(e) => fail_null(e, -1),
-    }))
+                Err(e) => {
+                    t.clear_error();
+                    t.track::<()>(Err(e)).map_or(-1, |_| 0)
+                }
+            },
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
@@ -236,16 +275,19 @@ pub extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> li
 /// is queued); or -1 on failure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_write(ctx: *mut Tls, buf: *const c_void, buflen: usize) -> libc::ssize_t {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => match slice(buf, buflen, "buf") {
-            Ok(b) => t.io(|c| c.write(b).map(|n| n as isize)),
-            Err(e) => {
-                t.clear_error();
-                t.track::<()>(Err(e)).map_or(-1, |_| 0)
-            }
-        },
-        Err(e) => fail_null(e, -1),
-    }))
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => match slice(buf, buflen, "buf") {
+                Ok(b) => t.io(|c| c.write(b).map(|n| n as isize)),
+                Err(e) => {
+                    t.clear_error();
+                    t.track::<()>(Err(e)).map_or(-1, |_| 0)
+                }
+            },
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Sends every queued byte, out-of-turn ones (deferred tickets, a KeyUpdate answer)
@@ -255,10 +297,13 @@ pub extern "C" fn tls_write(ctx: *mut Tls, buf: *const c_void, buflen: usize) ->
 /// or -1 on failure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => t.io(|c| c.flush().map(|()| 0)) as c_int,
-        Err(e) => fail_null(e, -1),
-    }))
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => t.io(|c| c.flush().map(|()| 0)) as c_int,
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Closes the connection: sends any deferred bytes, then close_notify (a client first reads
@@ -273,16 +318,19 @@ pub extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
 /// tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => {
-            let r = t.io(|c| c.close().map(|()| 0)) as c_int;
-            if r == 0 || r == -1 {
-                t.after_close();
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => {
+                let r = t.io(|c| c.close().map(|()| 0)) as c_int;
+                if r == 0 || r == -1 {
+                    t.after_close();
+                }
+                r
             }
-            r
-        }
-        Err(e) => fail_null(e, -1),
-    }))
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
@@ -297,9 +345,12 @@ pub extern "C" fn tls_error(ctx: *mut Tls) -> *const c_char {
 /// after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_error_code(ctx: *mut Tls) -> c_int {
-    boundary!(Code::InvalidContext as c_int, ctx_ref(ctx).map_or(Code::InvalidContext as c_int, |t| {
-        t.error().map_or(Code::Unknown as c_int, |e| e.code as c_int)
-    }))
+    boundary!(
+        Code::InvalidContext as c_int,
+        ctx_ref(ctx).map_or(Code::InvalidContext as c_int, |t| {
+            t.error().map_or(Code::Unknown as c_int, |e| e.code as c_int)
+        })
+    )
 }
 
 /// Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
@@ -312,7 +363,10 @@ pub extern "C" fn tls_error_errno(ctx: *mut Tls) -> c_int {
 /// for a certificate the peer presented), or -1 when there was none.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_error_alert(ctx: *mut Tls) -> c_int {
-    boundary!(-1, ctx_ref(ctx).map_or(-1, |t| t.error().and_then(|e| e.alert).map_or(-1, c_int::from)))
+    boundary!(
+        -1,
+        ctx_ref(ctx).map_or(-1, |t| t.error().and_then(|e| e.alert).map_or(-1, c_int::from))
+    )
 }
 
 /// Returns this thread's last failure message from any nbtls call (useful after a call
@@ -348,10 +402,14 @@ pub extern "C" fn tls_pending_deferred(ctx: *mut Tls) -> usize {
 /// it can use input. 0 for NULL or an unconnected context.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_events(ctx: *mut Tls) -> c_int {
-    boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| {
-        let (input, output) = c.events();
-        (if input { libc::POLLIN as c_int } else { 0 }) | (if output { libc::POLLOUT as c_int } else { 0 })
-    }))
+    boundary!(
+        0,
+        ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| {
+            let (input, output) = c.events();
+            (if input { libc::POLLIN as c_int } else { 0 })
+                | (if output { libc::POLLOUT as c_int } else { 0 })
+        })
+    )
 }
 
 /// Splits libtls's "host:port" / "[v6]:port" form used when `port` is NULL.
@@ -364,11 +422,18 @@ fn split_host_port(host: &str) -> Option<(&str, &str)> {
     (!h.contains(':')).then_some((h, p))
 }
 
-fn connect_tcp(tls: &mut Tls, ctx: *mut Tls, host: *const c_char, port: *const c_char, servername: *const c_char) -> crate::error::Result<()> {
+fn connect_tcp(
+    tls: &mut Tls,
+    ctx: *mut Tls,
+    host: *const c_char,
+    port: *const c_char,
+    servername: *const c_char,
+) -> crate::error::Result<()> {
     let host = crate::ffi::handle::cstr(host, "host")?;
     let (host, port) = match opt_cstr(port, "port")? {
         Some(p) => (host, p),
-        None => split_host_port(host).ok_or_else(|| Error::arg(format!("no port given and '{host}' is not host:port")))?,
+        None => split_host_port(host)
+            .ok_or_else(|| Error::arg(format!("no port given and '{host}' is not host:port")))?,
     };
     let name = match opt_cstr(servername, "servername")? {
         Some(n) => Some(n.to_owned()),
@@ -409,12 +474,15 @@ pub extern "C" fn tls_connect_servername(
     port: *const c_char,
     servername: *const c_char,
 ) -> c_int {
-    boundary!(-1, match ctx_mut(ctx) {
-        Ok(t) => {
-            t.clear_error();
-            let r = connect_tcp(t, ctx, host, port, servername);
-            t.track(r).map_or(-1, |()| 0)
+    boundary!(
+        -1,
+        match ctx_mut(ctx) {
+            Ok(t) => {
+                t.clear_error();
+                let r = connect_tcp(t, ctx, host, port, servername);
+                t.track(r).map_or(-1, |()| 0)
+            }
+            Err(e) => fail_null(e, -1),
         }
-        Err(e) => fail_null(e, -1),
-    })
+    )
 }

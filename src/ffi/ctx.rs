@@ -163,7 +163,8 @@ impl Tls {
         if servername.is_none() && snap.settings.checks.name && snap.settings.checks.cert {
             return Err(Error::arg("server name not specified"));
         }
-        let client = snap.client.clone().ok_or_else(|| Error::state("context is not configured"))?;
+        let client =
+            snap.client.clone().ok_or_else(|| Error::state("context is not configured"))?;
         self.conn = Some(Conn::client(client, servername, io, &snap.settings)?);
         Ok(())
     }
@@ -176,7 +177,8 @@ impl Tls {
         let snap = self
             .current_snapshot()
             .ok_or_else(|| Error::state("server context is not configured (tls_configure)"))?;
-        let server = snap.server.clone().ok_or_else(|| Error::state("context is not configured"))?;
+        let server =
+            snap.server.clone().ok_or_else(|| Error::state("context is not configured"))?;
         let conn = Conn::server(server, io, &snap.settings)?;
         let mut t = Tls::new(Kind::Accepted);
         *t.snapshot.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(snap);

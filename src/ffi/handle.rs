@@ -23,7 +23,6 @@ pub fn config_ref<'a>(p: *mut Config) -> Result<&'a Config> {
     unsafe { p.cast_const().as_ref() }.ok_or_else(|| super::boundary::null_arg("config"))
 }
 
-
 /// Drops the reference a handle owns.
 pub fn config_release(p: *mut Config) {
     if !p.is_null() {

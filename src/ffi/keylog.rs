@@ -61,11 +61,7 @@ pub extern "C" fn tls_config_set_keylog_cb(
         -1,
         setter(config, |c| {
             let sink: Option<Sink> = cb.map(|cb| {
-                let f = Callback {
-                    cb,
-                    arg,
-                    lock: Mutex::new(()),
-                };
+                let f = Callback { cb, arg, lock: Mutex::new(()) };
                 Arc::new(move |line: &CStr| f.call(line)) as Sink
             });
             c.edit(|s| {

@@ -99,10 +99,7 @@ pub extern "C" fn tls_config_set_dheparams(config: *mut Config, params: *const c
         -1,
         setter(config, |_| match opt_cstr(params, "DHE parameters")? {
             None => Ok(()),
-            Some(p)
-                if ["none", "auto", "legacy"]
-                    .iter()
-                    .any(|k| p.eq_ignore_ascii_case(k)) =>
+            Some(p) if ["none", "auto", "legacy"].iter().any(|k| p.eq_ignore_ascii_case(k)) =>
                 Ok(()),
             Some(p) => Err(Error::arg(format!("invalid dhe param '{p}'"))),
         })
@@ -218,10 +215,7 @@ pub extern "C" fn tls_config_skip_private_key_check(config: *mut Config) {
 pub extern "C" fn tls_config_use_fake_private_key(config: *mut Config) {
     boundary!(
         (),
-        void_refuse(
-            config,
-            Error::unsupported("fake private keys are not supported by nbtls")
-        )
+        void_refuse(config, Error::unsupported("fake private keys are not supported by nbtls"))
     )
 }
 

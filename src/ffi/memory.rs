@@ -14,13 +14,17 @@ use crate::ffi::handle::{ctx_mut, ctx_ref, opt_cstr, put_ctx, slice, slice_mut};
 /// Returns 0, or -1 (not a client, already connected, no server name).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_connect_mem(ctx: *mut Tls, servername: *const c_char) -> c_int {
-    boundary!(-1, match ctx_mut(ctx) {
-        Ok(t) => {
-            let r = opt_cstr(servername, "servername").and_then(|n| t.connect(Box::<Memory>::default(), n));
-            t.track(r).map_or(-1, |()| 0)
+    boundary!(
+        -1,
+        match ctx_mut(ctx) {
+            Ok(t) => {
+                let r = opt_cstr(servername, "servername")
+                    .and_then(|n| t.connect(Box::<Memory>::default(), n));
+                t.track(r).map_or(-1, |()| 0)
+            }
+            Err(e) => fail_null(e, -1),
         }
-        Err(e) => fail_null(e, -1),
-    })
+    )
 }
 
 /// Accepts a connection over the memory transport on the listener `ctx`, storing the new
@@ -29,18 +33,23 @@ pub extern "C" fn tls_connect_mem(ctx: *mut Tls, servername: *const c_char) -> c
 /// Returns 0, or -1 (not a configured server, NULL `cctx`).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c_int {
-    boundary!(-1, match ctx_ref(ctx) {
-        Ok(t) => {
-            if cctx.is_null() {
-                return t.track::<()>(Err(crate::ffi::boundary::null_arg("cctx"))).map_or(-1, |_| 0);
+    boundary!(
+        -1,
+        match ctx_ref(ctx) {
+            Ok(t) => {
+                if cctx.is_null() {
+                    return t
+                        .track::<()>(Err(crate::ffi::boundary::null_arg("cctx")))
+                        .map_or(-1, |_| 0);
+                }
+                match t.track(t.accept(Box::<Memory>::default())) {
+                    Ok(conn) => put_ctx(cctx, conn).map_or(-1, |()| 0),
+                    Err(_) => -1,
+                }
             }
-            match t.track(t.accept(Box::<Memory>::default())) {
-                Ok(conn) => put_ctx(cctx, conn).map_or(-1, |()| 0),
-                Err(_) => -1,
-            }
+            Err(e) => fail_null(e, -1),
         }
-        Err(e) => fail_null(e, -1),
-    })
+    )
 }
 
 /// Hands `len` bytes of ciphertext received from the peer to a memory-transport connection,
@@ -51,16 +60,19 @@ pub extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c_int {
 /// a protocol error: tls_drain may then hold an alert for the peer).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize) -> libc::ssize_t {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => match slice(buf, len, "buf") {
-            Ok(b) => t.io(|c| c.feed(b).map(|n| n as isize)),
-            Err(e) => {
-                t.clear_error();
-                t.track::<()>(Err(e)).map_or(-1, |_| 0)
-            }
-        },
-        Err(e) => fail_null(e, -1),
-    }))
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => match slice(buf, len, "buf") {
+                Ok(b) => t.io(|c| c.feed(b).map(|n| n as isize)),
+                Err(e) => {
+                    t.clear_error();
+                    t.track::<()>(Err(e)).map_or(-1, |_| 0)
+                }
+            },
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Tells a memory-transport connection that the peer closed its side (no more ciphertext
@@ -69,10 +81,13 @@ pub extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize) -> lib
 /// Returns 0, or -1 (not a memory transport).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => t.io(|c| c.feed_eof().map(|()| 0)) as c_int,
-        Err(e) => fail_null(e, -1),
-    }))
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => t.io(|c| c.feed_eof().map(|()| 0)) as c_int,
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }
 
 /// Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
@@ -83,14 +98,17 @@ pub extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
 /// `buf` with a non-zero `len`).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_drain(ctx: *mut Tls, buf: *mut c_void, len: usize) -> libc::ssize_t {
-    boundary!(-1, io_end(match ctx_mut(ctx) {
-        Ok(t) => match slice_mut(buf, len, "buf") {
-            Ok(b) => t.drain(b),
-            Err(e) => {
-                t.clear_error();
-                t.track::<()>(Err(e)).map_or(-1, |_| 0)
-            }
-        },
-        Err(e) => fail_null(e, -1),
-    }))
+    boundary!(
+        -1,
+        io_end(match ctx_mut(ctx) {
+            Ok(t) => match slice_mut(buf, len, "buf") {
+                Ok(b) => t.drain(b),
+                Err(e) => {
+                    t.clear_error();
+                    t.track::<()>(Err(e)).map_or(-1, |_| 0)
+                }
+            },
+            Err(e) => fail_null(e, -1),
+        })
+    )
 }

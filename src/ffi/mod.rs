@@ -4,6 +4,8 @@
 //! references or slices ([`handle`]), calls one method of the core and maps the result.
 #![allow(non_camel_case_types, non_upper_case_globals)]
 #![allow(clippy::missing_safety_doc)]
+// `boundary!((), f())` runs a `void` export body inside the boundary.
+#![allow(clippy::unit_arg)]
 
 #[macro_use]
 pub mod boundary;

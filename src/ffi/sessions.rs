@@ -30,11 +30,7 @@ fn opt_file(path: *const c_char, what: &str) -> Result<Option<Vec<u8>>> {
 fn keypair(cert_pem: Vec<u8>, key_pem: Vec<u8>, ocsp: Option<Vec<u8>>) -> Result<Keypair> {
     pem::certs(&cert_pem, "certificate")?;
     pem::key(&key_pem)?;
-    Ok(Keypair {
-        cert_pem,
-        key_pem,
-        ocsp: ocsp.filter(|o| !o.is_empty()),
-    })
+    Ok(Keypair { cert_pem, key_pem, ocsp: ocsp.filter(|o| !o.is_empty()) })
 }
 
 fn add_keypair(cfg: &Config, kp: Keypair) -> Result<()> {
@@ -91,10 +87,7 @@ fn check_session_fd(fd: c_int) -> Result<()> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: st is a valid, writable stat.
     if unsafe { libc::fstat(fd, &mut st) } == -1 {
-        return Err(Error::io(
-            "failed to stat session file",
-            &std::io::Error::last_os_error(),
-        ));
+        return Err(Error::io("failed to stat session file", &std::io::Error::last_os_error()));
     }
     if st.st_mode & libc::S_IFMT != libc::S_IFREG {
         return Err(Error::arg("session file is not a regular file"));
@@ -174,20 +167,14 @@ pub extern "C" fn tls_config_add_ticket_key(
 /// certificates (and CRLs) within the verify depth; the handshake fails without one.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_verify_client(config: *mut Config) {
-    boundary!(
-        (),
-        void_edit(config, |s| s.client_auth = ClientAuth::Required)
-    )
+    boundary!((), void_edit(config, |s| s.client_auth = ClientAuth::Required))
 }
 
 /// Makes a server ask for a client certificate: a client may send none, but one that is
 /// sent must verify.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
-    boundary!(
-        (),
-        void_edit(config, |s| s.client_auth = ClientAuth::Optional)
-    )
+    boundary!((), void_edit(config, |s| s.client_auth = ClientAuth::Optional))
 }
 
 // ----- keypairs (SNI) and OCSP stapling -----
@@ -207,11 +194,8 @@ pub extern "C" fn tls_config_add_keypair_file(
     boundary!(
         -1,
         setter(config, |c| {
-            let kp = keypair(
-                file(cert_file, "certificate file")?,
-                file(key_file, "key file")?,
-                None,
-            )?;
+            let kp =
+                keypair(file(cert_file, "certificate file")?, file(key_file, "key file")?, None)?;
             add_keypair(c, kp)
         })
     )
@@ -251,10 +235,7 @@ pub extern "C" fn tls_config_add_keypair_ocsp_file(
     boundary!(
         -1,
         setter(config, |c| {
-            let (cert, key) = (
-                file(cert_file, "certificate file")?,
-                file(key_file, "key file")?,
-            );
+            let (cert, key) = (file(cert_file, "certificate file")?, file(key_file, "key file")?);
             let kp = keypair(cert, key, opt_file(ocsp_staple_file, "OCSP staple file")?)?;
             add_keypair(c, kp)
         })
@@ -298,14 +279,8 @@ pub extern "C" fn tls_config_set_keypair_ocsp_file(
     boundary!(
         -1,
         setter(config, |c| {
-            let (cert, key) = (
-                file(cert_file, "certificate file")?,
-                file(key_file, "key file")?,
-            );
-            set_keypair(
-                c,
-                keypair(cert, key, opt_file(staple_file, "OCSP staple file")?)?,
-            )
+            let (cert, key) = (file(cert_file, "certificate file")?, file(key_file, "key file")?);
+            set_keypair(c, keypair(cert, key, opt_file(staple_file, "OCSP staple file")?)?)
         })
     )
 }
@@ -446,10 +421,7 @@ fn with_peer<T>(ctx: *mut Tls, fail: T, f: impl FnOnce(&Peer) -> T) -> T {
     match t.conn().map(|c| c.peer()) {
         Some(Ok(Some(p))) => f(p),
         Some(Err(e)) => fail_null(e, fail),
-        _ => fail_null(
-            Error::new(Code::InvalidArgument, "no peer certificate"),
-            fail,
-        ),
+        _ => fail_null(Error::new(Code::InvalidArgument, "no peer certificate"), fail),
     }
 }
 
@@ -477,10 +449,8 @@ pub extern "C" fn tls_peer_cert_contains_name(ctx: *mut Tls, name: *const c_char
     boundary!(
         0,
         match cstr(name, "name") {
-            Ok(n) => with_peer(ctx, 0, |p| c_int::from(config::x509::contains_name(
-                &p.cert.names,
-                n
-            ))),
+            Ok(n) =>
+                with_peer(ctx, 0, |p| c_int::from(config::x509::contains_name(&p.cert.names, n))),
             Err(e) => fail_null(e, 0),
         }
     )
@@ -492,10 +462,7 @@ pub extern "C" fn tls_peer_cert_contains_name(ctx: *mut Tls, name: *const c_char
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_cert_hash(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        with_peer(ctx, std::ptr::null(), |p| p.hash.as_ptr())
-    )
+    boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.hash.as_ptr()))
 }
 
 /// Returns the issuer of the peer's certificate in OpenSSL's one-line format
@@ -506,10 +473,7 @@ pub extern "C" fn tls_peer_cert_hash(ctx: *mut Tls) -> *const c_char {
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_cert_issuer(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        with_peer(ctx, std::ptr::null(), |p| p.issuer.as_ptr())
-    )
+    boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.issuer.as_ptr()))
 }
 
 /// Returns the subject of the peer's certificate in the format of tls_peer_cert_issuer.
@@ -518,10 +482,7 @@ pub extern "C" fn tls_peer_cert_issuer(ctx: *mut Tls) -> *const c_char {
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_cert_subject(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        with_peer(ctx, std::ptr::null(), |p| p.subject.as_ptr())
-    )
+    boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.subject.as_ptr()))
 }
 
 /// Returns the commonName of the peer's certificate's subject ("" when it has none), as
@@ -530,10 +491,7 @@ pub extern "C" fn tls_peer_cert_subject(ctx: *mut Tls) -> *const c_char {
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_cert_common_name(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        with_peer(ctx, std::ptr::null(), |p| p.common_name.as_ptr())
-    )
+    boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.common_name.as_ptr()))
 }
 
 /// Returns the notBefore time of the peer's certificate, in seconds since the epoch.
@@ -541,10 +499,7 @@ pub extern "C" fn tls_peer_cert_common_name(ctx: *mut Tls) -> *const c_char {
 /// Returns -1 without a peer certificate.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_cert_notbefore(ctx: *mut Tls) -> libc::time_t {
-    boundary!(
-        -1,
-        with_peer(ctx, -1, |p| p.cert.not_before as libc::time_t)
-    )
+    boundary!(-1, with_peer(ctx, -1, |p| p.cert.not_before as libc::time_t))
 }
 
 /// Returns the notAfter time of the peer's certificate, in seconds since the epoch.
@@ -565,9 +520,8 @@ pub extern "C" fn tls_peer_cert_chain_pem(ctx: *mut Tls, len: *mut usize) -> *co
         if len.is_null() {
             return fail_null(null_arg("len"), std::ptr::null());
         }
-        let (p, n) = with_peer(ctx, (std::ptr::null(), 0), |p| {
-            (p.chain_pem.as_ptr(), p.chain_pem.len())
-        });
+        let (p, n) =
+            with_peer(ctx, (std::ptr::null(), 0), |p| (p.chain_pem.as_ptr(), p.chain_pem.len()));
         // SAFETY: len is non-NULL and points to the caller's size_t.
         unsafe { *len = n };
         p
@@ -599,9 +553,7 @@ pub extern "C" fn tls_ocsp_process_response(
     boundary!(-1, {
         let _ = (response, size);
         match ctx_ref(ctx) {
-            Ok(t) => t
-                .track::<()>(Err(no_ocsp("tls_ocsp_process_response")))
-                .map_or(-1, |_| 0),
+            Ok(t) => t.track::<()>(Err(no_ocsp("tls_ocsp_process_response"))).map_or(-1, |_| 0),
             Err(e) => fail_null(e, -1),
         }
     })
@@ -647,10 +599,7 @@ pub extern "C" fn tls_peer_ocsp_response_status(ctx: *mut Tls) -> c_int {
 /// Returns NULL, as libtls does without a response.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_ocsp_result(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        ocsp_accessor(ctx, std::ptr::null(), "tls_peer_ocsp_result")
-    )
+    boundary!(std::ptr::null(), ocsp_accessor(ctx, std::ptr::null(), "tls_peer_ocsp_result"))
 }
 
 /// Returns the revocation time in the peer's stapled OCSP response; there is never one.
@@ -674,8 +623,5 @@ pub extern "C" fn tls_peer_ocsp_this_update(ctx: *mut Tls) -> libc::time_t {
 /// Returns NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_peer_ocsp_url(ctx: *mut Tls) -> *const c_char {
-    boundary!(
-        std::ptr::null(),
-        ocsp_accessor(ctx, std::ptr::null(), "tls_peer_ocsp_url")
-    )
+    boundary!(std::ptr::null(), ocsp_accessor(ctx, std::ptr::null(), "tls_peer_ocsp_url"))
 }

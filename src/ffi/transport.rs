@@ -7,11 +7,23 @@ use crate::ffi::consts::{TLS_WANT_POLLIN, TLS_WANT_POLLOUT};
 use crate::ffi::ctx::Tls;
 
 /// libtls's read callback.
-pub type tls_read_cb =
-    Option<unsafe extern "C" fn(ctx: *mut Tls, buf: *mut c_void, buflen: usize, cb_arg: *mut c_void) -> libc::ssize_t>;
+pub type tls_read_cb = Option<
+    unsafe extern "C" fn(
+        ctx: *mut Tls,
+        buf: *mut c_void,
+        buflen: usize,
+        cb_arg: *mut c_void,
+    ) -> libc::ssize_t,
+>;
 /// libtls's write callback.
-pub type tls_write_cb =
-    Option<unsafe extern "C" fn(ctx: *mut Tls, buf: *const c_void, buflen: usize, cb_arg: *mut c_void) -> libc::ssize_t>;
+pub type tls_write_cb = Option<
+    unsafe extern "C" fn(
+        ctx: *mut Tls,
+        buf: *const c_void,
+        buflen: usize,
+        cb_arg: *mut c_void,
+    ) -> libc::ssize_t,
+>;
 
 fn is_socket(fd: i32) -> bool {
     // SAFETY: fstat writes only into the zeroed stat we pass.
@@ -147,7 +159,12 @@ unsafe impl Send for CbTransport {}
 
 impl CbTransport {
     /// A transport calling `read_cb`/`write_cb` with `arg` and the context pointer.
-    pub fn new(read_cb: tls_read_cb, write_cb: tls_write_cb, arg: *mut c_void, ctx: *mut Tls) -> Self {
+    pub fn new(
+        read_cb: tls_read_cb,
+        write_cb: tls_write_cb,
+        arg: *mut c_void,
+        ctx: *mut Tls,
+    ) -> Self {
         Self { read_cb, write_cb, arg, ctx }
     }
 
@@ -165,7 +182,9 @@ impl CbTransport {
                     Err(e)
                 }
             }
-            n => Err(io::Error::other(format!("{what} callback returned {n} for a {len}-byte buffer"))),
+            n => Err(io::Error::other(format!(
+                "{what} callback returned {n} for a {len}-byte buffer"
+            ))),
         }
     }
 }
@@ -210,7 +229,8 @@ pub fn tcp_connect(host: &str, port: &str) -> crate::error::Result<i32> {
         let mut res: *mut libc::addrinfo = std::ptr::null_mut();
         let rc = libc::getaddrinfo(chost.as_ptr(), cport.as_ptr(), &hints, &mut res);
         if rc != 0 {
-            let msg = std::ffi::CStr::from_ptr(libc::gai_strerror(rc)).to_string_lossy().into_owned();
+            let msg =
+                std::ffi::CStr::from_ptr(libc::gai_strerror(rc)).to_string_lossy().into_owned();
             return Err(Error::new(crate::error::Code::Io, format!("{host}:{port}: {msg}")));
         }
         let mut last = io::Error::from_raw_os_error(libc::ECONNREFUSED);
