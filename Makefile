@@ -84,3 +84,4 @@ clean:
 	$(MAKE) -C examples-c clean
 	rm -rf capi-tests/build
 include mk/bench.mk
+include mk/fuzz.mk
