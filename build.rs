@@ -10,7 +10,10 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=NBTLS_WRITE_HEADER");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libnbtls.so.0");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", dir.join("nbtls.map").display());
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+        dir.join("nbtls.map").display()
+    );
     println!("cargo:rerun-if-changed=nbtls.map");
 
     let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
