@@ -154,6 +154,9 @@ config_editor(void *arg)
 			FAILF("set_ca_file: %s", capi_str(tls_config_error(shared_client_cfg)));
 		tls_config_verify(shared_client_cfg);
 		edits++;
+		/* Let the workers run: under valgrind threads take turns, and an editor that never
+		 * yields makes every worker's tls_configure rebuild for ever. */
+		sched_yield();
 	}
 	return (void *)(intptr_t)edits;
 }
@@ -242,6 +245,7 @@ reconfigurer(void *arg)
 			FAILF("reconfigure: %s", capi_str(tls_error(listener)));
 		n++;
 		atomic_fetch_add(&reconfigures, 1);
+		sched_yield();
 	}
 	return NULL;
 }

@@ -12,7 +12,7 @@
 #   SANITIZE=valgrind  run the plain builds under valgrind (definite leaks are errors)
 #   LIBTLS=1       build the portable tests against the system libtls (-ltls, <tls.h>)
 #                  instead; files holding the line "/* capi: nbtls-only */" are skipped
-#   TEST_TIMEOUT   seconds one test may run (default 300; x5 under valgrind)
+#   TEST_TIMEOUT   seconds one test may run (default 120; x3 under valgrind)
 #   VERBOSE=1      print every test's output, not only a failing one's
 # Prints one line per test (PASS/FAIL/SKIP name) and then "capi: N passed, M failed";
 # exits non-zero when any test failed.
@@ -45,7 +45,7 @@ else
 fi
 
 runner=""
-timeout_s=${TEST_TIMEOUT:-300}
+timeout_s=${TEST_TIMEOUT:-120}
 sanflags=""
 case $SANITIZE in
 "")
@@ -61,7 +61,7 @@ valgrind)
 	command -v valgrind >/dev/null || { echo "capi: valgrind not found" >&2; exit 2; }
 	runner="valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite"
 	[ "$impl" = nbtls ] && runner="$runner --suppressions=$here/valgrind.supp" # ring false positives
-	timeout_s=$((timeout_s * 5)) ;;
+	timeout_s=$((timeout_s * 3)) ;;
 *)
 	echo "capi: unknown SANITIZE=$SANITIZE (asan, valgrind)" >&2
 	exit 2 ;;
