@@ -3,50 +3,12 @@ use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::{pem, Config, Settings};
+use crate::config::{pem, Config};
 use crate::error::{Code, Error, Result};
 use crate::ffi::boundary::{null_arg, set_last_error};
+use crate::ffi::config_util::{file, setter, void_edit};
 use crate::ffi::handle::{config_into_raw, config_ref, config_release, cstr, opt_cstr, slice};
 use crate::policy;
-
-/// Runs a config setter: records a failure on the config (and as the thread's last error).
-fn setter(cfg: *mut Config, f: impl FnOnce(&Config) -> Result<()>) -> c_int {
-    let cfg = match config_ref(cfg) {
-        Ok(c) => c,
-        Err(e) => {
-            set_last_error(&e);
-            return -1;
-        }
-    };
-    match f(cfg) {
-        Ok(()) => 0,
-        Err(e) => {
-            set_last_error(&e);
-            cfg.set_error(e);
-            -1
-        }
-    }
-}
-
-/// Runs a `void` setter: a failure becomes sticky and makes `tls_configure` fail.
-fn void_setter(cfg: *mut Config, f: impl FnOnce(&mut Settings)) {
-    if let Ok(c) = config_ref(cfg) {
-        let _ = c.edit(|s| {
-            f(s);
-            Ok(())
-        });
-    } else {
-        set_last_error(&null_arg("config"));
-    }
-}
-
-fn edit(cfg: &Config, f: impl FnOnce(&mut Settings) -> Result<()>) -> Result<()> {
-    cfg.edit(f)
-}
-
-fn file(path: *const c_char, what: &str) -> Result<Vec<u8>> {
-    pem::read_file(&PathBuf::from(cstr(path, what)?), what)
-}
 
 /// Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
 ///
@@ -118,7 +80,7 @@ pub extern "C" fn tls_config_set_ca_file(config: *mut Config, ca_file: *const c_
         setter(config, |c| {
             let bytes = file(ca_file, "CA file")?;
             pem::certs(&bytes, "CA file")?;
-            edit(c, |s| Ok(s.ca_pem = Some(bytes)))
+            c.edit(|s| Ok(s.ca_pem = Some(bytes)))
         })
     )
 }
@@ -132,7 +94,7 @@ pub extern "C" fn tls_config_set_ca_path(config: *mut Config, ca_path: *const c_
         -1,
         setter(config, |c| {
             let p = PathBuf::from(cstr(ca_path, "CA path")?);
-            edit(c, |s| Ok(s.ca_path = Some(p)))
+            c.edit(|s| Ok(s.ca_path = Some(p)))
         })
     )
 }
@@ -147,7 +109,7 @@ pub extern "C" fn tls_config_set_ca_mem(config: *mut Config, ca: *const u8, len:
         setter(config, |c| {
             let bytes = slice(ca.cast::<c_void>(), len, "CA")?.to_vec();
             pem::certs(&bytes, "CA")?;
-            edit(c, |s| Ok(s.ca_pem = Some(bytes)))
+            c.edit(|s| Ok(s.ca_pem = Some(bytes)))
         })
     )
 }
@@ -162,7 +124,7 @@ pub extern "C" fn tls_config_set_cert_file(config: *mut Config, cert_file: *cons
         setter(config, |c| {
             let bytes = file(cert_file, "certificate file")?;
             pem::certs(&bytes, "certificate file")?;
-            edit(c, |s| Ok(s.cert_pem = Some(bytes)))
+            c.edit(|s| Ok(s.cert_pem = Some(bytes)))
         })
     )
 }
@@ -181,7 +143,7 @@ pub extern "C" fn tls_config_set_cert_mem(
         setter(config, |c| {
             let bytes = slice(cert.cast::<c_void>(), len, "certificate")?.to_vec();
             pem::certs(&bytes, "certificate")?;
-            edit(c, |s| Ok(s.cert_pem = Some(bytes)))
+            c.edit(|s| Ok(s.cert_pem = Some(bytes)))
         })
     )
 }
@@ -197,7 +159,7 @@ pub extern "C" fn tls_config_set_key_file(config: *mut Config, key_file: *const 
         setter(config, |c| {
             let bytes = file(key_file, "key file")?;
             pem::key(&bytes)?;
-            edit(c, |s| Ok(s.key_pem = Some(bytes)))
+            c.edit(|s| Ok(s.key_pem = Some(bytes)))
         })
     )
 }
@@ -212,7 +174,7 @@ pub extern "C" fn tls_config_set_key_mem(config: *mut Config, key: *const u8, le
         setter(config, |c| {
             let bytes = slice(key.cast::<c_void>(), len, "key")?.to_vec();
             pem::key(&bytes)?;
-            edit(c, |s| Ok(s.key_pem = Some(bytes)))
+            c.edit(|s| Ok(s.key_pem = Some(bytes)))
         })
     )
 }
@@ -234,7 +196,7 @@ pub extern "C" fn tls_config_set_keypair_file(
             pem::certs(&cert, "certificate file")?;
             let key = file(key_file, "key file")?;
             pem::key(&key)?;
-            edit(c, |s| {
+            c.edit(|s| {
                 s.cert_pem = Some(cert);
                 s.key_pem = Some(key);
                 Ok(())
@@ -261,7 +223,7 @@ pub extern "C" fn tls_config_set_keypair_mem(
             pem::certs(&cert, "certificate")?;
             let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
             pem::key(&key)?;
-            edit(c, |s| {
+            c.edit(|s| {
                 s.cert_pem = Some(cert);
                 s.key_pem = Some(key);
                 Ok(())
@@ -283,7 +245,7 @@ pub extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) 
             if protocols & !policy::PROTOCOLS_ALL != 0 {
                 return Err(Error::arg(format!("unknown protocol bits 0x{protocols:x}")));
             }
-            edit(c, |s| Ok(s.protocols = protocols))
+            c.edit(|s| Ok(s.protocols = protocols))
         })
     )
 }
@@ -338,7 +300,7 @@ pub extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) 
                 }
                 list.push(p.as_bytes().to_vec());
             }
-            edit(c, |st| Ok(st.alpn = list))
+            c.edit(|st| Ok(st.alpn = list))
         })
     )
 }
@@ -347,20 +309,20 @@ pub extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) 
 /// (handshake signatures are still checked). Insecure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_insecure_noverifycert(config: *mut Config) {
-    boundary!((), void_setter(config, |s| s.checks.cert = false))
+    boundary!((), void_edit(config, |s| s.checks.cert = false))
 }
 
 /// Forgives only a name mismatch: an untrusted or expired certificate still fails. Insecure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_insecure_noverifyname(config: *mut Config) {
-    boundary!((), void_setter(config, |s| s.checks.name = false))
+    boundary!((), void_edit(config, |s| s.checks.name = false))
 }
 
 /// Forgives only a validity-time failure: an untrusted chain or a wrong name still fails.
 /// Insecure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_insecure_noverifytime(config: *mut Config) {
-    boundary!((), void_setter(config, |s| s.checks.time = false))
+    boundary!((), void_edit(config, |s| s.checks.time = false))
 }
 
 /// Turns certificate, name and time verification back on (the default).
@@ -368,7 +330,7 @@ pub extern "C" fn tls_config_insecure_noverifytime(config: *mut Config) {
 pub extern "C" fn tls_config_verify(config: *mut Config) {
     boundary!(
         (),
-        void_setter(config, |s| {
+        void_edit(config, |s| {
             s.checks.cert = true;
             s.checks.name = true;
             s.checks.time = true;
@@ -387,7 +349,7 @@ pub extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize)
             if limit < 1024 {
                 return Err(Error::arg("buffer limit must be at least 1024 bytes"));
             }
-            edit(c, |s| Ok(s.buffer_limit = limit))
+            c.edit(|s| Ok(s.buffer_limit = limit))
         })
     )
 }
@@ -396,5 +358,5 @@ pub extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize)
 /// and TLS_ERROR_TRUNCATED, instead of reading as 0 (libtls's behaviour, the default).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_set_strict_eof(config: *mut Config) {
-    boundary!((), void_setter(config, |s| s.strict_eof = true))
+    boundary!((), void_edit(config, |s| s.strict_eof = true))
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::keylog::Sink;
 use crate::config::Config;
-use crate::ffi::libtls::setter;
+use crate::ffi::config_util::setter;
 
 /// A key log callback: `line` is one NSS key log line, "LABEL <client random> <secret>" in
 /// lowercase hex, NUL-terminated, without a newline, valid only during the call.

@@ -5,54 +5,14 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::path::Path;
 
-use crate::config::{pem, suites, Config, Settings, DEFAULT_CA_FILE};
+use crate::config::{pem, suites, Config, DEFAULT_CA_FILE};
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{null_arg, set_errno, set_last_error};
+use crate::ffi::boundary::{null_arg, set_errno};
 use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::Tls;
-use crate::ffi::handle::{config_ref, cstr, ctx_ref, opt_cstr};
+use crate::ffi::handle::{cstr, ctx_ref, opt_cstr};
 
-/// Runs a config setter that may fail: the error goes on the config and the thread.
-pub(crate) fn setter(config: *mut Config, f: impl FnOnce(&Config) -> Result<()>) -> c_int {
-    let cfg = match config_ref(config) {
-        Ok(c) => c,
-        Err(e) => return fail_null(e, -1),
-    };
-    match f(cfg) {
-        Ok(()) => 0,
-        Err(e) => {
-            set_last_error(&e);
-            cfg.set_error(e);
-            -1
-        }
-    }
-}
-
-/// Runs a `void` setter that cannot fail.
-pub(crate) fn void_edit(config: *mut Config, f: impl FnOnce(&mut Settings)) {
-    match config_ref(config) {
-        Ok(c) => {
-            let _ = c.edit(|s| {
-                f(s);
-                Ok(())
-            });
-        }
-        Err(e) => set_last_error(&e),
-    }
-}
-
-/// A `void` setter asking for what nbtls cannot do: the error is sticky, so tls_configure
-/// fails (fail closed).
-pub(crate) fn void_refuse(config: *mut Config, err: Error) {
-    match config_ref(config) {
-        Ok(c) => {
-            set_last_error(&err);
-            c.set_sticky(err.clone());
-            c.set_error(err);
-        }
-        Err(e) => set_last_error(&e),
-    }
-}
+use crate::ffi::config_util::{setter, void_edit, void_refuse};
 
 /// Returns the path of the default CA bundle nbtls verifies against,
 /// "/etc/ssl/certs/ca-certificates.crt". The string is static.

@@ -12,6 +12,7 @@ pub mod boundary;
 pub mod handle;
 
 pub mod config;
+pub mod config_util;
 pub mod conn;
 pub mod conn_util;
 #[allow(dead_code)]

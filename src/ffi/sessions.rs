@@ -1,21 +1,16 @@
 //! Exports of issue 6: session caches and ticket keys, client certificates, SNI keypairs,
 //! OCSP stapling, CRLs and the `tls_peer_*` accessors. docs/sessions.md is the reference.
 use std::ffi::{c_char, c_int, c_uchar, c_void};
-use std::path::PathBuf;
 
 use crate::config::sni::Keypair;
 use crate::config::{self, pem, tickets, ClientAuth, Config};
 use crate::conn::peer::Peer;
 use crate::error::{Code, Error, Result};
 use crate::ffi::boundary::null_arg;
+use crate::ffi::config_util::{file, setter, void_edit, void_refuse};
 use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::Tls;
 use crate::ffi::handle::{cstr, ctx_ref, slice};
-use crate::ffi::libtls::{setter, void_edit, void_refuse};
-
-fn file(path: *const c_char, what: &str) -> Result<Vec<u8>> {
-    pem::read_file(&PathBuf::from(cstr(path, what)?), what)
-}
 
 /// A staple file: NULL means none, as in libtls.
 fn opt_file(path: *const c_char, what: &str) -> Result<Option<Vec<u8>>> {

@@ -3,27 +3,10 @@ use std::ffi::c_int;
 
 use crate::config::{Config, TicketPolicy};
 use crate::error::Error;
-use crate::ffi::boundary::set_last_error;
+use crate::ffi::config_util::edit_setter;
 use crate::ffi::conn_util::{fail_null, io_end};
 use crate::ffi::ctx::Tls;
-use crate::ffi::handle::{config_ref, ctx_mut, ctx_ref};
-
-fn config_setter(
-    config: *mut Config,
-    f: impl FnOnce(&mut crate::config::Settings) -> crate::error::Result<()>,
-) -> c_int {
-    match config_ref(config) {
-        Ok(c) => match c.edit(f) {
-            Ok(()) => 0,
-            Err(e) => {
-                set_last_error(&e);
-                c.set_error(e);
-                -1
-            }
-        },
-        Err(e) => fail_null(e, -1),
-    }
-}
+use crate::ffi::handle::{ctx_mut, ctx_ref};
 
 fn parse_policy(v: c_int) -> crate::error::Result<TicketPolicy> {
     TicketPolicy::from_int(v).ok_or_else(|| Error::arg(format!("unknown ticket policy {v}")))
@@ -41,7 +24,7 @@ fn parse_policy(v: c_int) -> crate::error::Result<TicketPolicy> {
 pub extern "C" fn tls_config_set_ticket_policy(config: *mut Config, ticket_policy: c_int) -> c_int {
     boundary!(
         -1,
-        config_setter(config, |s| {
+        edit_setter(config, |s| {
             s.ticket_policy = parse_policy(ticket_policy)?;
             Ok(())
         })
@@ -74,7 +57,7 @@ pub extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_int) -> 
 pub extern "C" fn tls_config_set_num_tickets(config: *mut Config, num_tickets: c_int) -> c_int {
     boundary!(
         -1,
-        config_setter(config, |s| {
+        edit_setter(config, |s| {
             if !(0..=16).contains(&num_tickets) {
                 return Err(Error::arg(format!("number of tickets {num_tickets} is not in 0..16")));
             }
@@ -92,7 +75,7 @@ pub extern "C" fn tls_config_set_num_tickets(config: *mut Config, num_tickets: c
 pub extern "C" fn tls_config_set_max_tickets(config: *mut Config, max_tickets: c_int) -> c_int {
     boundary!(
         -1,
-        config_setter(config, |s| {
+        edit_setter(config, |s| {
             if !(0..=16).contains(&max_tickets) {
                 return Err(Error::arg(format!("maximum tickets {max_tickets} is not in 0..16")));
             }
@@ -110,7 +93,7 @@ pub extern "C" fn tls_config_set_max_tickets(config: *mut Config, max_tickets: c
 pub extern "C" fn tls_config_set_session_lifetime(config: *mut Config, lifetime: c_int) -> c_int {
     boundary!(
         -1,
-        config_setter(config, |s| {
+        edit_setter(config, |s| {
             if !(0..=604_800).contains(&lifetime) {
                 return Err(Error::arg(format!(
                     "session lifetime {lifetime} is not in 0..604800 seconds"
