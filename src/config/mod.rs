@@ -168,11 +168,14 @@ pub struct Snapshot {
     pub settings: Settings,
 }
 
+/// A snapshot and the config generation it was built from.
+type Cached = Option<(u64, Arc<Snapshot>)>;
+
 struct State {
     settings: Settings,
     generation: u64,
-    client: Option<(u64, Arc<Snapshot>)>,
-    server: Option<(u64, Arc<Snapshot>)>,
+    client: Cached,
+    server: Cached,
     /// A setter's error that must make `tls_configure` fail (fail closed).
     sticky: Option<Error>,
 }
@@ -289,47 +292,57 @@ impl Config {
 
     /// The snapshot for a client context: built once per generation.
     pub fn client_snapshot(&self) -> Result<Arc<Snapshot>> {
-        let mut st = self.lock();
-        if let Some(e) = &st.sticky {
-            return Err(e.clone());
-        }
-        if let Some((g, s)) = &st.client {
-            if *g == st.generation {
-                return Ok(s.clone());
-            }
-        }
-        let snap = Arc::new(Snapshot {
-            client: Some(Arc::new(self.build_client(&st.settings)?)),
-            server: None,
-            server_no_tickets: None,
-            settings: st.settings.clone(),
-        });
-        st.client = Some((st.generation, snap.clone()));
-        Ok(snap)
+        self.snapshot(
+            |st| &mut st.client,
+            |s| {
+                Ok(Snapshot {
+                    client: Some(Arc::new(self.build_client(s)?)),
+                    server: None,
+                    server_no_tickets: None,
+                    settings: s.clone(),
+                })
+            },
+        )
     }
 
     /// The snapshot for a server context: built once per generation.
     pub fn server_snapshot(&self) -> Result<Arc<Snapshot>> {
+        self.snapshot(
+            |st| &mut st.server,
+            |s| {
+                let server = self.build_server(s)?;
+                let mut quiet = server.clone();
+                quiet.send_tls13_tickets = 0;
+                quiet.max_tls13_tickets = 0;
+                Ok(Snapshot {
+                    client: None,
+                    server: Some(Arc::new(server)),
+                    server_no_tickets: Some(Arc::new(quiet)),
+                    settings: s.clone(),
+                })
+            },
+        )
+    }
+
+    /// The snapshot cached in `slot` if it is of the current generation, else a new one from
+    /// `build` (which then replaces it). A sticky setter error fails it.
+    fn snapshot(
+        &self,
+        slot: fn(&mut State) -> &mut Cached,
+        build: impl FnOnce(&Settings) -> Result<Snapshot>,
+    ) -> Result<Arc<Snapshot>> {
         let mut st = self.lock();
         if let Some(e) = &st.sticky {
             return Err(e.clone());
         }
-        if let Some((g, s)) = &st.server {
-            if *g == st.generation {
+        let generation = st.generation;
+        if let Some((g, s)) = slot(&mut st) {
+            if *g == generation {
                 return Ok(s.clone());
             }
         }
-        let server = self.build_server(&st.settings)?;
-        let mut quiet = server.clone();
-        quiet.send_tls13_tickets = 0;
-        quiet.max_tls13_tickets = 0;
-        let snap = Arc::new(Snapshot {
-            client: None,
-            server: Some(Arc::new(server)),
-            server_no_tickets: Some(Arc::new(quiet)),
-            settings: st.settings.clone(),
-        });
-        st.server = Some((st.generation, snap.clone()));
+        let snap = Arc::new(build(&st.settings)?);
+        *slot(&mut st) = Some((generation, snap.clone()));
         Ok(snap)
     }
 

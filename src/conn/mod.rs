@@ -78,6 +78,12 @@ enum Scope {
     All,
 }
 
+/// Where ciphertext comes from: the transport, or bytes handed to `feed`.
+enum Source<'a, 'b> {
+    Transport,
+    Bytes(&'a mut &'b [u8]),
+}
+
 enum Got {
     Data,
     Eof,
@@ -348,13 +354,10 @@ impl Conn {
         }
         let total = data.len();
         while !data.is_empty() {
-            let was_handshaking = self.tls.is_handshaking();
-            let before = self.queued();
-            match self.read_into(&mut data) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
+            // rustls refuses more (its buffers are full) with an error: accept no more now.
+            if !matches!(self.ingest(Source::Bytes(&mut data))?, Ok(n) if n > 0) {
+                break;
             }
-            self.process(was_handshaking, before)?;
         }
         Ok(total - data.len())
     }
@@ -591,17 +594,29 @@ impl Conn {
     /// One read from the transport and the processing of what it brought. Bytes the
     /// processing queues are classified here: out-of-turn ones join the held tail.
     fn read_and_process(&mut self) -> Step<Got> {
+        match self.ingest(Source::Transport)? {
+            Ok(0) => Ok(Got::Eof),
+            Ok(_) => Ok(Got::Data),
+            Err(e) if would_block(&e) => Ok(Got::Blocked),
+            Err(e) => Err(self.fail(Error::io("read from transport", &e))),
+        }
+    }
+
+    /// Reads once from `src` into rustls (or the Acceptor) and, if that worked, processes
+    /// what came: the one path by which ciphertext enters the connection.
+    fn ingest(&mut self, src: Source<'_, '_>) -> Step<io::Result<usize>> {
         let was_handshaking = self.tls.is_handshaking();
         let before = self.queued();
-        let mut input = Input(&mut *self.io);
-        let got = match Self::read_tls_into(&mut self.tls, &mut self.pending, &mut input) {
-            Ok(0) => Got::Eof,
-            Ok(_) => Got::Data,
-            Err(e) if would_block(&e) => return Ok(Got::Blocked),
-            Err(e) => return Err(self.fail(Error::io("read from transport", &e))),
+        let r = match src {
+            Source::Transport => {
+                Self::read_tls_into(&mut self.tls, &mut self.pending, &mut Input(&mut *self.io))
+            }
+            Source::Bytes(data) => Self::read_tls_into(&mut self.tls, &mut self.pending, data),
         };
-        self.process(was_handshaking, before)?;
-        Ok(got)
+        if r.is_ok() {
+            self.process(was_handshaking, before)?;
+        }
+        Ok(r)
     }
 
     /// Processes what was just read; bytes this queues are classified here: out-of-turn
@@ -620,10 +635,6 @@ impl Conn {
             }
             Err(e) => Err(self.fatal(Error::tls(&e))),
         }
-    }
-
-    fn read_into(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
-        Self::read_tls_into(&mut self.tls, &mut self.pending, rd)
     }
 
     fn read_tls_into(
@@ -741,6 +752,8 @@ impl Conn {
 
     /// A client's reset-free close: reads and discards, without blocking, records that have
     /// already arrived, so closing does not turn them into a TCP reset.
+    /// Unlike `ingest`, a protocol error here is ignored rather than failing the connection:
+    /// the application is closing and close_notify should still go.
     fn discard_arrived(&mut self) {
         if self.is_server() || self.eof != Eof::Open {
             return;

@@ -118,7 +118,7 @@ impl Tls {
             Kind::Client => cfg.client_snapshot()?,
             Kind::Server => cfg.server_snapshot()?,
         };
-        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some(snap);
+        self.set_snapshot(Some(snap));
         Ok(())
     }
 
@@ -126,12 +126,17 @@ impl Tls {
         self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Swaps the snapshot whole (an accept racing it gets the old or the new one).
+    fn set_snapshot(&self, snap: Option<Arc<Snapshot>>) {
+        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = snap;
+    }
+
     /// `tls_reset`: back to an unconfigured context of the same kind.
     pub fn reset(&mut self) {
         self.conn = None;
         self.poisoned = false;
         self.info_c = OnceCell::new();
-        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.set_snapshot(None);
         self.clear_error();
         self.close_owned_fd();
     }
@@ -156,7 +161,7 @@ impl Tls {
             Some(s) => s,
             None => {
                 let s = DEFAULT_CONFIG.client_snapshot()?;
-                *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some(s.clone());
+                self.set_snapshot(Some(s.clone()));
                 s
             }
         };
