@@ -3,13 +3,26 @@
  * concurrent connections.
  *
  *   echo-server-epoll -c cert -k key [-a alpn-list] [-p 1.2|1.3]
- *                     [-t deferred|opportunistic|immediate|none] [-m max-connections] [-q]
- *                     port
+ *                     [-t deferred|opportunistic|immediate|none] [-m max-connections]
+ *                     [-s session-cache-size] [-q] port
+ *
+ * -s sets the number of TLS 1.2 sessions the server remembers for resumption by session
+ * id (tls_config_set_session_cache_size; default 1024, 0 for none).
  *
  * Listens on 127.0.0.1:port (port 0 picks a free one), prints "nofile limit N" and
  * "listening on PORT" on stdout, flushed, and echoes every byte each client sends until
  * the client ends the stream, then closes with close_notify.  Runs until SIGINT/SIGTERM,
  * then prints "served N connections, peak M open, F failed" and exits (1 if any failed).
+ *
+ * On SIGUSR1 it prints a line of accounting, flushed:
+ *
+ *   stats: accepted A, open O, closed C, failed F, peak P, live allocations L
+ *
+ * (A = O + C; F of the C closed ones failed).  "live allocations" is the number of heap
+ * blocks the process holds, when a counter that exports soak_live_allocations() is
+ * preloaded (tests/soak/alloc-count.so, used by `make soak`), and "n/a" otherwise.
+ * Signals are blocked except inside epoll_pwait, so none is lost between a check and
+ * the wait.
  *
  * Edge-triggered rules, which this program follows and a C10K server must copy:
  *  - each fd is registered once, for EPOLLIN|EPOLLOUT|EPOLLET: an event only says
@@ -25,6 +38,7 @@
  * default follows the limit).  Memory per connection: one nbtls context plus a 4 KiB echo
  * buffer.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -65,23 +79,39 @@ struct conn {
 	char buf[ECHO_BUF];
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 static int quiet;
-static long open_conns, peak_conns, served, failed, pending_requeues;
+static long accepted, open_conns, peak_conns, closed, failed, pending_requeues;
+static long long (*live_allocations)(void);	/* a preloaded heap counter, if any */
 static struct conn *ready_head, *ready_tail;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
+}
+
+static void
+print_stats(void)
+{
+	printf("stats: accepted %ld, open %ld, closed %ld, failed %ld, peak %ld, "
+	    "live allocations ", accepted, open_conns, closed, failed, peak_conns);
+	if (live_allocations != NULL)
+		printf("%lld\n", live_allocations());
+	else
+		printf("n/a\n");
+	fflush(stdout);
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: " PROG " -c cert -k key [-a alpn-list] [-p 1.2|1.3]\n"
-	    "       [-t deferred|opportunistic|immediate|none] [-m max-connections] [-q] port\n");
+	    "       [-t deferred|opportunistic|immediate|none] [-m max-connections]\n"
+	    "       [-s session-cache-size] [-q] port\n");
 	exit(1);
 }
 
@@ -201,7 +231,7 @@ conn_free(struct conn *c)
 	close(c->fd);	/* also removes it from the epoll set */
 	free(c);
 	open_conns--;
-	served++;
+	closed++;
 }
 
 int
@@ -213,10 +243,11 @@ main(int argc, char *argv[])
 	struct tls *server;
 	struct epoll_event ev, events[MAX_EVENTS];
 	struct sigaction sa;
-	long max_conns = 0, nofile;
+	sigset_t blocked, waitmask;
+	long max_conns = 0, cache_size = -1, nofile;
 	int lfd, epfd, ch, i, n;
 
-	while ((ch = getopt(argc, argv, "c:k:a:p:t:m:qh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:k:a:p:t:m:s:qh")) != -1) {
 		switch (ch) {
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
@@ -226,6 +257,10 @@ main(int argc, char *argv[])
 		case 'm':
 			max_conns = strtol(optarg, NULL, 10);
 			if (max_conns <= 0)
+				usage();
+			break;
+		case 's':
+			if ((cache_size = parse_count(optarg)) == -1)
 				usage();
 			break;
 		case 'p':
@@ -250,12 +285,22 @@ main(int argc, char *argv[])
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* nbtls uses MSG_NOSIGNAL; belt and braces */
+	/* Delivered only inside epoll_pwait: a flag set just before the wait still wakes it. */
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &blocked, &waitmask);
+	*(void **)&live_allocations = dlsym(RTLD_DEFAULT, "soak_live_allocations");
 
 	cfg = config_new();
 	config_server(cfg, cert, key, alpn, protocols);
 	if (policy != NULL && config_ticket_policy(cfg, policy) == -1)
 		usage();
+	if (cache_size >= 0 && tls_config_set_session_cache_size(cfg, (size_t)cache_size) == -1)
+		die("session cache", tls_config_error(cfg));
 	if ((server = tls_server()) == NULL)
 		die("tls_server", "failed");
 	if (tls_configure(server, cfg) == -1)
@@ -272,11 +317,15 @@ main(int argc, char *argv[])
 
 	while (!stop) {
 		/* Never sleep while a connection is runnable without an edge. */
-		n = epoll_wait(epfd, events, MAX_EVENTS, ready_head != NULL ? 0 : -1);
+		n = epoll_pwait(epfd, events, MAX_EVENTS, ready_head != NULL ? 0 : -1, &waitmask);
+		if (report) {
+			report = 0;
+			print_stats();
+		}
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait", strerror(errno));
+			die("epoll_pwait", strerror(errno));
 		}
 		for (i = 0; i < n; i++) {
 			struct conn *c = events[i].data.ptr;
@@ -291,12 +340,14 @@ main(int argc, char *argv[])
 							fprintf(stderr, PROG ": accept: %s\n", strerror(errno));
 						break;
 					}
+					accepted++;
 					if (tls_accept_socket(server, &cctx, fd) == -1 ||
 					    (c = calloc(1, sizeof(*c))) == NULL) {
 						fprintf(stderr, PROG ": accept: %s\n", tls_error(server));
 						tls_free(cctx);
 						close(fd);
 						failed++;
+						closed++;
 						continue;
 					}
 					c->fd = fd;
@@ -338,7 +389,7 @@ main(int argc, char *argv[])
 	}
 
 	printf("served %ld connections, peak %ld open, %ld failed, %ld requeued with plaintext "
-	    "pending\n", served, peak_conns, failed, pending_requeues);
+	    "pending\n", closed, peak_conns, failed, pending_requeues);
 	fflush(stdout);
 	close(epfd);
 	close(lfd);
