@@ -376,6 +376,9 @@ int tls_connect_fds(struct tls *ctx, int fd_read, int fd_write, const char *serv
 
 // As tls_connect_socket over callbacks: `read_cb`/`write_cb` return bytes moved, 0 for
 // EOF, TLS_WANT_POLLIN/TLS_WANT_POLLOUT when they would block, or -1 with errno set.
+// Anything else (more than the buffer, another negative value) fails the I/O call with
+// TLS_ERROR_IO and a message naming the value, as does -1 with errno 0 ("callback
+// failed"); the connection then stays failed and the callbacks are not called again.
 //
 // Returns 0 or -1 (also when a callback is NULL).
 int tls_connect_cbs(struct tls *ctx,
