@@ -27,38 +27,38 @@ struct liar {
 	int lied;
 };
 
+/* Whether this call is the lie; then *rv is what the callback returns. */
+static int
+lie_now(struct liar *l, int reading, size_t len, ssize_t *rv)
+{
+	if (l->reading != reading)
+		return 0;
+	if (l->lied)
+		l->after++;
+	if (++l->calls != l->at)
+		return 0;
+	l->lied = 1;
+	errno = l->err;
+	*rv = l->bogus == -999 ? (ssize_t)len + 1 : l->bogus;
+	return 1;
+}
+
 static ssize_t
 liar_read(struct tls *ctx, void *buf, size_t len, void *arg)
 {
 	struct liar *l = arg;
+	ssize_t rv;
 
-	if (l->reading) {
-		if (l->lied)
-			l->after++;
-		if (++l->calls == l->at) {
-			l->lied = 1;
-			errno = l->err;
-			return l->bogus == -999 ? (ssize_t)len + 1 : l->bogus;
-		}
-	}
-	return ep_read_cb(ctx, buf, len, l->ep);
+	return lie_now(l, 1, len, &rv) ? rv : ep_read_cb(ctx, buf, len, l->ep);
 }
 
 static ssize_t
 liar_write(struct tls *ctx, const void *buf, size_t len, void *arg)
 {
 	struct liar *l = arg;
+	ssize_t rv;
 
-	if (!l->reading) {
-		if (l->lied)
-			l->after++;
-		if (++l->calls == l->at) {
-			l->lied = 1;
-			errno = l->err;
-			return l->bogus == -999 ? (ssize_t)len + 1 : l->bogus;
-		}
-	}
-	return ep_write_cb(ctx, buf, len, l->ep);
+	return lie_now(l, 0, len, &rv) ? rv : ep_write_cb(ctx, buf, len, l->ep);
 }
 
 /* The values a callback must never return; -999 stands for "len + 1". */
