@@ -12,7 +12,7 @@ export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
 .PHONY: lint bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
-        examples demo bench install clean soak soak-quick
+        examples demo bench install clean soak soak-quick tsan
 
 all: lib
 
@@ -74,7 +74,7 @@ demo: examples certs
 bindings: lib certs
 	sh tests/run-bindings.sh
 
-test: lint test-rust test-c asan valgrind peers soak-quick bindings test-install
+test: lint test-rust test-c asan valgrind tsan peers soak-quick bindings test-install
 	@echo "make test: all suites passed"
 
 include mk/install.mk
@@ -86,3 +86,4 @@ clean:
 include mk/bench.mk
 include mk/fuzz.mk
 include mk/soak.mk
+include mk/tsan.mk

@@ -10,6 +10,9 @@
 #   CC             C compiler (default cc)
 #   SANITIZE=asan      build with AddressSanitizer + UBSan into a separate build directory
 #   SANITIZE=valgrind  run the plain builds under valgrind (definite leaks are errors)
+#   SANITIZE=tsan      build with ThreadSanitizer into a separate build directory; needs
+#                  NBTLS_LIBDIR to hold the instrumented library `make tsan` builds
+#                  (mk/tsan.mk explains why TSAN_OPTIONS has force_seq_cst_atomics=1)
 #   LIBTLS=1       build the portable tests against the system libtls (-ltls, <tls.h>)
 #                  instead; files holding the line "/* capi: nbtls-only */" are skipped
 #   TEST_TIMEOUT   seconds one test may run (default 120; x3 under valgrind)
@@ -56,6 +59,17 @@ asan)
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	export ASAN_OPTIONS UBSAN_OPTIONS ;;
+tsan)
+	build=$here/build/$impl-tsan
+	sanflags="-fsanitize=thread -fno-omit-frame-pointer"
+	if [ "$impl" = nbtls ] && ! nm -D --undefined-only "$NBTLS_LIBDIR/libnbtls.so" | grep -q __tsan_init; then
+		echo "capi: $NBTLS_LIBDIR/libnbtls.so is not built for TSan (make tsan builds one)" >&2
+		exit 2
+	fi
+	# any report fails the test (exit 66); the caller's TSAN_OPTIONS come last and win
+	TSAN_OPTIONS="force_seq_cst_atomics=1:halt_on_error=1:exitcode=66:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+	[ -f "$here/tsan.supp" ] && TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$here/tsan.supp"
+	export TSAN_OPTIONS ;;
 valgrind)
 	build=$here/build/$impl
 	command -v valgrind >/dev/null || { echo "capi: valgrind not found" >&2; exit 2; }
@@ -63,7 +77,7 @@ valgrind)
 	[ "$impl" = nbtls ] && runner="$runner --suppressions=$here/valgrind.supp" # ring false positives
 	timeout_s=$((timeout_s * 3)) ;;
 *)
-	echo "capi: unknown SANITIZE=$SANITIZE (asan, valgrind)" >&2
+	echo "capi: unknown SANITIZE=$SANITIZE (asan, tsan, valgrind)" >&2
 	exit 2 ;;
 esac
 mkdir -p "$build" || exit 2
