@@ -13,7 +13,6 @@
  * free, calloc and realloc are required, and the aligned variants are provided so that
  * no allocation escapes the count.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
