@@ -170,11 +170,7 @@ run_case(uint32_t proto)
 
 	capi_case = proto_name(proto);
 	REQUIRE(client != NULL && listener != NULL);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	for (int i = 0; i < 2; i++) {
-		REQUIRE(fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK) == 0);
-		REQUIRE(setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == 0);
-	}
+	make_socketpair(sv, 1, sndbuf);
 	REQUIRE_RC(client, tls_configure(client, ccfg), 0);
 	REQUIRE_RC(listener, tls_configure(listener, scfg), 0);
 	REQUIRE_RC(client, tls_connect_socket(client, sv[0], "localhost"), 0);

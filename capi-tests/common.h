@@ -641,6 +641,34 @@ drive_handshakes(struct conn_pair *cp, int *cout, int *sout)
 
 /* ---------------------------------------------------------- socket pairs */
 
+static CAPI_UNUSED void
+set_nonblock(int fd)
+{
+	REQUIRE(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
+}
+
+/* Waits until fd is ready for ev (what the peer did has happened); fails after 10 s. */
+static CAPI_UNUSED void
+wait_for(int fd, short ev)
+{
+	struct pollfd pf = { .fd = fd, .events = ev };
+
+	REQUIRE(poll(&pf, 1, 10000) == 1);
+}
+
+/* Reads and throws away whatever has arrived on a nonblocking fd; returns the count. */
+static CAPI_UNUSED size_t
+slurp(int fd)
+{
+	unsigned char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		total += (size_t)n;
+	return total;
+}
+
 /* An AF_UNIX stream socketpair; nonblocking when nonblock; SO_SNDBUF set when sndbuf > 0. */
 static CAPI_UNUSED void
 make_socketpair(int sv[2], int nonblock, int sndbuf)
@@ -648,7 +676,7 @@ make_socketpair(int sv[2], int nonblock, int sndbuf)
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	for (int i = 0; i < 2; i++) {
 		if (nonblock)
-			REQUIRE(fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK) == 0);
+			set_nonblock(sv[i]);
 		if (sndbuf > 0)
 			REQUIRE(setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sndbuf,
 			    sizeof(sndbuf)) == 0);

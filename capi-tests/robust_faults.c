@@ -26,12 +26,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 
-static void
-set_nonblock(int fd)
-{
-	REQUIRE(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
-}
-
 /* A connected TCP pair on 127.0.0.1: fds[0] the client's end, fds[1] the server's. */
 static void
 tcp_pair(int fds[2])
@@ -66,28 +60,6 @@ reset_close(int fd)
 
 	REQUIRE(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
 	REQUIRE(close(fd) == 0);
-}
-
-/* Waits until fd is ready for ev (what the peer did has happened); fails after 10 s. */
-static void
-wait_for(int fd, short ev)
-{
-	struct pollfd pf = { .fd = fd, .events = ev };
-
-	REQUIRE(poll(&pf, 1, 10000) == 1);
-}
-
-/* Reads and throws away whatever has arrived on a nonblocking fd; returns the count. */
-static size_t
-slurp(int fd)
-{
-	unsigned char buf[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
-		total += (size_t)n;
-	return total;
 }
 
 static struct tls_config *ccfg, *scfg, *scfg_strict;

@@ -22,26 +22,6 @@
 
 static struct tls_config *ccfg, *scfg;
 
-static void
-wait_for(int fd, short ev)
-{
-	struct pollfd pf = { .fd = fd, .events = ev };
-
-	REQUIRE(poll(&pf, 1, 10000) == 1);
-}
-
-static size_t
-slurp(int fd)
-{
-	unsigned char buf[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
-		total += (size_t)n;
-	return total;
-}
-
 static int
 queued_in(int fd)
 {

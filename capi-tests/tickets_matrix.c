@@ -197,7 +197,7 @@ small_socketpair(int sv[2], int nonblock)
 		REQUIRE(setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
 		REQUIRE(setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)) == 0);
 		if (nonblock)
-			REQUIRE(fcntl(sv[i], F_SETFL, fcntl(sv[i], F_GETFL) | O_NONBLOCK) == 0);
+			set_nonblock(sv[i]);
 	}
 }
 

@@ -92,8 +92,8 @@ tcp_pair(int fds[2])
 	fds[1] = accept(l, NULL, NULL);
 	REQUIRE(fds[1] >= 0);
 	close(l);
-	for (int i = 0; i < 2; i++)
-		REQUIRE(fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) == 0);
+	set_nonblock(fds[0]);
+	set_nonblock(fds[1]);
 }
 
 static void

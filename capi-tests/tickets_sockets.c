@@ -51,12 +51,6 @@ small_buffers(int fd)
 	REQUIRE(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)) == 0);
 }
 
-static void
-set_nonblock(int fd)
-{
-	REQUIRE(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
-}
-
 /* Connects a client and an accepted server over fds cfd/sfd. */
 static void
 open_pair(int pi, int cfd, int sfd, struct tls **c, struct tls **s)
