@@ -91,6 +91,8 @@ pub struct Settings {
     pub buffer_limit: usize,
     /// A bare EOF fails `tls_read` instead of reading as 0.
     pub strict_eof: bool,
+    /// Reads take what the transport has, not one record (`tls_config_set_read_ahead`).
+    pub read_ahead: bool,
     /// The server's ticket policy.
     pub ticket_policy: TicketPolicy,
     /// Tickets a full handshake issues.
@@ -136,6 +138,7 @@ impl Default for Settings {
             checks: verify::Checks { cert: true, name: true, time: true },
             buffer_limit: DEFAULT_BUFFER_LIMIT,
             strict_eof: false,
+            read_ahead: false,
             ticket_policy: TicketPolicy::Deferred,
             num_tickets: 2,
             max_tickets: 0,

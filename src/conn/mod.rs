@@ -3,6 +3,7 @@
 //! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
 //! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
 pub mod peer;
+pub mod records;
 pub mod schedule;
 pub mod state;
 pub mod transport;
@@ -18,9 +19,10 @@ use rustls::{
 
 use crate::config::{Settings, TicketPolicy};
 use crate::error::{Code, Error};
+use records::Framer;
 use schedule::Schedule;
 use state::{Op, Phase};
-use transport::{Input, Output, Transport};
+use transport::{Output, Transport};
 pub use want::Want;
 
 /// Why an operation did not complete.
@@ -111,6 +113,14 @@ pub struct Conn {
     pending: Option<Box<Pending>>,
     /// The peer's certificate, described once (issue 6, see peer.rs).
     peer: peer::Cache,
+    /// Where reading stands in the record stream (fd and callback transports).
+    framer: Framer,
+    /// `tls_config_set_read_ahead`: read what the transport has, not one record.
+    read_ahead: bool,
+    /// Ciphertext read ahead and not yet handed to rustls (read-ahead only; freed when
+    /// empty), from `ahead_pos` on.
+    ahead: Vec<u8>,
+    ahead_pos: usize,
 }
 
 /// A server connection waiting for its ClientHello. The config is chosen once it is read:
@@ -178,6 +188,10 @@ impl Conn {
             buffer_limit: settings.buffer_limit,
             pending: None,
             peer: peer::Cache::default(),
+            framer: Framer::default(),
+            read_ahead: settings.read_ahead,
+            ahead: Vec::new(),
+            ahead_pos: 0,
         }
     }
 
@@ -472,7 +486,8 @@ impl Conn {
 
     /// Decrypted plaintext waiting to be read.
     pub fn pending_read(&mut self) -> usize {
-        self.io_state().map(|s| s.plaintext_bytes_to_read()).unwrap_or(0)
+        let plain = self.io_state().map(|s| s.plaintext_bytes_to_read()).unwrap_or(0);
+        plain + (self.ahead.len() - self.ahead_pos)
     }
 
     /// Ciphertext queued for the transport, held bytes excluded.
@@ -494,6 +509,10 @@ impl Conn {
         let mut due = self.sched.due(q);
         if self.sched.policy == TicketPolicy::Opportunistic && self.io.opportunistic() {
             due = q;
+        }
+        if self.phase == Phase::Handshaking && self.lone_ccs() {
+            // It waits for the client's Finished: no reason to wait for POLLOUT.
+            due = 0;
         }
         let input = match self.phase {
             Phase::Handshaking => true,
@@ -522,10 +541,15 @@ impl Conn {
             if !self.tls.is_handshaking() {
                 return self.complete_handshake();
             }
-            let write_blocked = match self.flush_queue(Scope::Due) {
-                Ok(()) => false,
-                Err(Stop::Want(_)) => true,
-                Err(f) => return Err(f),
+            // Each flight leaves in one write: queued bytes go before the next read, except
+            // a TLS 1.3 client's lone compatibility CCS, which waits for its Finished.
+            let write_blocked = match self.lone_ccs() {
+                true => false,
+                false => match self.flush_queue(Scope::Due) {
+                    Ok(()) => false,
+                    Err(Stop::Want(_)) => true,
+                    Err(f) => return Err(f),
+                },
             };
             // Keep reading while a handshake write would block: the peer may need us to
             // read before it can read our flight (rustls queues a client's CCS mid-flight).
@@ -554,6 +578,7 @@ impl Conn {
     /// The step that completed the handshake queued in-turn bytes (sent now) or, on a TLS 1.3
     /// server, tickets (held per policy; IMMEDIATE sends them before returning).
     fn complete_handshake(&mut self) -> Step<()> {
+        let queued = self.queued();
         self.flush_queue(Scope::Due)?;
         if self.sched.policy == TicketPolicy::Immediate && self.sched.held() > 0 {
             // Released, they are due: sent here, drained from the memory transport.
@@ -572,6 +597,11 @@ impl Conn {
         self.phase = Phase::Open;
         self.info = Some(self.negotiated());
         self.opportunistic();
+        if self.queued() == queued {
+            // The handshake ended on a read and nothing followed it: the peer's last flight
+            // is un-ACKed, and its next small write would wait for a delayed ACK under Nagle.
+            self.io.quick_ack();
+        }
         Ok(())
     }
 
@@ -608,9 +638,7 @@ impl Conn {
         let was_handshaking = self.tls.is_handshaking();
         let before = self.queued();
         let r = match src {
-            Source::Transport => {
-                Self::read_tls_into(&mut self.tls, &mut self.pending, &mut Input(&mut *self.io))
-            }
+            Source::Transport => self.read_record(false),
             Source::Bytes(data) => Self::read_tls_into(&mut self.tls, &mut self.pending, data),
         };
         if r.is_ok() {
@@ -646,6 +674,90 @@ impl Conn {
             Some(p) => p.acceptor.read_tls(rd),
             None => tls.read_tls(rd),
         }
+    }
+
+    /// Takes the next bytes of the current record from the transport, never more, and hands
+    /// them to rustls (or the Acceptor): the one read of the fd and callback transports.
+    /// `Ok(0)` is the transport's EOF. With `now` the read never blocks (`WouldBlock` where
+    /// the transport cannot promise that).
+    fn read_record(&mut self, now: bool) -> io::Result<usize> {
+        if self.read_ahead {
+            return self.read_ahead_record(now);
+        }
+        // A stack buffer of the size needed: headers and small records are common.
+        match self.framer.want() {
+            n if n <= 64 => self.read_into::<64>(n, now),
+            n if n <= 2048 => self.read_into::<2048>(n, now),
+            n => self.read_into::<{ records::MAX_RECORD }>(n, now),
+        }
+    }
+
+    fn read_into<const N: usize>(&mut self, want: usize, now: bool) -> io::Result<usize> {
+        let mut buf = [0u8; N];
+        let n = transport_read(&mut *self.io, &mut buf[..want], now)?;
+        if n == 0 {
+            return Self::hand_eof(&mut self.tls, &mut self.pending);
+        }
+        self.framer.advance(&buf[..n]);
+        Self::hand_over(&mut self.tls, &mut self.pending, &buf[..n])?;
+        Ok(n)
+    }
+
+    /// Read-ahead: one read takes what the transport has (up to [`AHEAD`]); rustls is handed
+    /// it a record at a time, as reads without read-ahead would.
+    fn read_ahead_record(&mut self, now: bool) -> io::Result<usize> {
+        if self.ahead_pos == self.ahead.len() {
+            let mut buf = std::mem::take(&mut self.ahead);
+            buf.resize(AHEAD, 0);
+            let n = transport_read(&mut *self.io, &mut buf, now)?;
+            if n == 0 {
+                return Self::hand_eof(&mut self.tls, &mut self.pending);
+            }
+            buf.truncate(n);
+            self.ahead = buf;
+            self.ahead_pos = 0;
+        }
+        let rest = &self.ahead[self.ahead_pos..];
+        let n = self.framer.advance(rest);
+        let r = Self::hand_over(&mut self.tls, &mut self.pending, &rest[..n]);
+        self.ahead_pos += n;
+        if self.ahead_pos == self.ahead.len() {
+            // Nothing stays allocated while the connection is idle.
+            self.ahead = Vec::new();
+            self.ahead_pos = 0;
+        }
+        r.map(|()| n)
+    }
+
+    /// Hands `bytes`, just read from the transport, to rustls (or the Acceptor) in full.
+    fn hand_over(
+        tls: &mut Connection,
+        pending: &mut Option<Box<Pending>>,
+        mut bytes: &[u8],
+    ) -> io::Result<()> {
+        while !bytes.is_empty() {
+            // 0 means rustls takes nothing more (after close_notify): the rest is discarded.
+            if Self::read_tls_into(tls, pending, &mut bytes)? == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells rustls (or the Acceptor) that the transport ended.
+    fn hand_eof(tls: &mut Connection, pending: &mut Option<Box<Pending>>) -> io::Result<usize> {
+        Self::read_tls_into(tls, pending, &mut &[][..])
+    }
+
+    /// A TLS 1.3 client's compatibility ChangeCipherSpec, queued alone while the server's
+    /// flight is still arriving (rustls queues it on the ServerHello). It waits for the
+    /// client's Finished so both leave in one write; the server never waits for it.
+    fn lone_ccs(&mut self) -> bool {
+        !self.io.is_memory()
+            && !self.is_server()
+            && self.tls.is_handshaking()
+            && self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_3)
+            && self.queued() == CCS_RECORD_LEN
     }
 
     /// Once the whole ClientHello is in, continues with the config chosen for it.
@@ -750,19 +862,20 @@ impl Conn {
         }
     }
 
-    /// A client's reset-free close: reads and discards, without blocking, records that have
-    /// already arrived, so closing does not turn them into a TCP reset.
+    /// A reset-free close, on servers as on clients: reads and discards, without blocking,
+    /// records that have already arrived (tickets; a client's close_notify or next request
+    /// behind the one read), so closing does not turn them into a TCP reset.
     /// Unlike `ingest`, a protocol error here is ignored rather than failing the connection:
     /// the application is closing and close_notify should still go.
     fn discard_arrived(&mut self) {
-        if self.is_server() || self.eof != Eof::Open {
+        if self.eof != Eof::Open || self.pending.is_some() {
             return;
         }
         let mut scratch = [0u8; 4096];
-        for _ in 0..64 {
+        // A header and a body per record: up to 128 records.
+        for _ in 0..256 {
             let before = self.queued();
-            let mut reader = NowReader(&mut *self.io);
-            match self.tls.read_tls(&mut reader) {
+            match self.read_record(true) {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
@@ -836,11 +949,18 @@ fn without_unshared_alpn(
     Arc::new(c)
 }
 
-struct NowReader<'a>(&'a mut dyn Transport);
+/// The length of a ChangeCipherSpec record.
+const CCS_RECORD_LEN: usize = 6;
 
-impl io::Read for NowReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read_now(buf).unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
+/// How much one read-ahead read asks for.
+const AHEAD: usize = 64 * 1024;
+
+/// One read from the transport; with `now`, one that never blocks.
+fn transport_read(io: &mut dyn Transport, buf: &mut [u8], now: bool) -> io::Result<usize> {
+    if now {
+        io.read_now(buf).unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
+    } else {
+        io.read(buf)
     }
 }
 

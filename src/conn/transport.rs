@@ -31,6 +31,10 @@ pub trait Transport: Send {
     }
     /// The memory transport's end of input (`tls_feed_eof`); no-op elsewhere.
     fn set_eof(&mut self) {}
+    /// Asks the kernel to acknowledge what it has received at once, once (`TCP_QUICKACK` on
+    /// a Linux TCP socket): the handshake ended on a read with nothing written after it.
+    /// No-op where there is no such socket.
+    fn quick_ack(&mut self) {}
 }
 
 /// The memory transport: no I/O of its own. Input arrives through `Conn::feed` straight
@@ -68,15 +72,6 @@ impl Transport for Memory {
 
     fn set_eof(&mut self) {
         self.eof = true;
-    }
-}
-
-/// Adapts a transport to `io::Read` for rustls.
-pub(crate) struct Input<'a>(pub &'a mut dyn Transport);
-
-impl io::Read for Input<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
     }
 }
 

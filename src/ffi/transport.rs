@@ -143,6 +143,24 @@ impl Transport for FdTransport {
     fn opportunistic(&self) -> bool {
         self.wsock
     }
+
+    fn quick_ack(&mut self) {
+        #[cfg(target_os = "linux")]
+        if self.rsock {
+            let on: libc::c_int = 1;
+            // SAFETY: setsockopt reads one c_int from a local; on a socket that is not TCP it
+            // fails harmlessly, and the result is deliberately ignored.
+            unsafe {
+                libc::setsockopt(
+                    self.rfd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_QUICKACK,
+                    (&on as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+        }
+    }
 }
 
 /// The caller's callbacks. They are called on the thread that drives the context.
@@ -198,13 +216,26 @@ impl Transport for CbTransport {
         Self::check(n, buf.len(), "read")
     }
 
+    /// A batch of due ciphertext (a flight; released tickets and the record behind them)
+    /// reaches the callback in one call, so a callback that does one write(2) per call sends
+    /// it in one segment.
     fn write(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let f = self.write_cb.ok_or_else(|| io::Error::other("no write callback"))?;
-        let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
+        let mut parts = bufs.iter().filter(|b| !b.is_empty());
+        let mut joined = Vec::new();
+        let data: &[u8] = match (parts.next(), parts.next()) {
+            (None, _) => &[],
+            (Some(one), None) => one,
+            _ => {
+                joined.reserve_exact(bufs.iter().map(|b| b.len()).sum());
+                bufs.iter().for_each(|b| joined.extend_from_slice(b));
+                &joined
+            }
+        };
         super::boundary::set_errno(0);
-        // SAFETY: the caller's callback, given first.len() readable bytes.
-        let n = unsafe { f(self.ctx, first.as_ptr().cast(), first.len(), self.arg) };
-        Self::check(n, first.len(), "write")
+        // SAFETY: the caller's callback, given data.len() readable bytes.
+        let n = unsafe { f(self.ctx, data.as_ptr().cast(), data.len(), self.arg) };
+        Self::check(n, data.len(), "write")
     }
 }
 
