@@ -333,6 +333,18 @@ int tls_config_set_buffer_limit(struct tls_config *config, size_t limit);
 // and TLS_ERROR_TRUNCATED, instead of reading as 0 (libtls's behaviour, the default).
 void tls_config_set_strict_eof(struct tls_config *config);
 
+// Sets whether reads take ahead: with `read_ahead` non-zero a read from the transport takes
+// what is there (up to 64 KiB), as OpenSSL's SSL_CTX_set_read_ahead does; with 0, the
+// default, nbtls never takes a byte beyond the record it needs now, so after
+// tls_handshake() returns 0 the peer's next bytes are still in the transport, and a
+// tls_read() that returned data has read no further record. Read-ahead saves system calls
+// for programs that always call tls_read() until TLS_WANT_POLLIN; it breaks programs that
+// wait for the fd to become readable before reading (level-triggered poll(2) or libevent
+// loops), because ciphertext read ahead is no longer in the kernel: such programs must
+// check tls_pending_read(), which counts it. The memory transport is unaffected.
+// Returns 0, or -1 when `config` is NULL. Affects contexts configured afterwards.
+int tls_config_set_read_ahead(struct tls_config *config, int read_ahead);
+
 // Creates a client context, usable at once with the default configuration.
 //
 // Returns the context (free it with tls_free), or NULL on failure.
@@ -415,6 +427,10 @@ int tls_accept_cbs(struct tls *ctx,
 // TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport would block (call again when it
 // is ready), or -1 on failure. A TLS 1.3 server returns 0 with its tickets still queued
 // under the default ticket policy; they leave with the next write-side call.
+// Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
+// this returns 0, whatever the peer sent after it is still in the transport, so a program
+// may wait for the fd to become readable before its first tls_read()
+// (tls_config_set_read_ahead changes that).
 int tls_handshake(struct tls *ctx);
 
 // Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
@@ -424,6 +440,11 @@ int tls_handshake(struct tls *ctx);
 // tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
 // TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
 // Records without application data (tickets, KeyUpdate) never make it return WANT alone.
+// Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
+// the body) until one yields application data, and reads no further: the next record stays
+// in the transport, where poll(2) sees it. When plaintext of an earlier record is still
+// waiting (`buflen` was smaller than the record) it returns that without touching the
+// transport; tls_pending_read() tells how much is left.
 ssize_t tls_read(struct tls *ctx, void *buf, size_t buflen);
 
 // Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
@@ -474,7 +495,8 @@ int tls_error_alert(struct tls *ctx);
 // that returned NULL, or failed on a listener shared between threads), or NULL.
 const char *tls_last_error(void);
 
-// Returns the decrypted plaintext bytes waiting in `ctx`: an edge-triggered loop must call
+// Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
+// tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
 // tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
 size_t tls_pending_read(struct tls *ctx);
 

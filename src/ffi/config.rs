@@ -360,3 +360,18 @@ pub extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize)
 pub extern "C" fn tls_config_set_strict_eof(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.strict_eof = true))
 }
+
+/// Sets whether reads take ahead: with `read_ahead` non-zero a read from the transport takes
+/// what is there (up to 64 KiB), as OpenSSL's SSL_CTX_set_read_ahead does; with 0, the
+/// default, nbtls never takes a byte beyond the record it needs now, so after
+/// tls_handshake() returns 0 the peer's next bytes are still in the transport, and a
+/// tls_read() that returned data has read no further record. Read-ahead saves system calls
+/// for programs that always call tls_read() until TLS_WANT_POLLIN; it breaks programs that
+/// wait for the fd to become readable before reading (level-triggered poll(2) or libevent
+/// loops), because ciphertext read ahead is no longer in the kernel: such programs must
+/// check tls_pending_read(), which counts it. The memory transport is unaffected.
+/// Returns 0, or -1 when `config` is NULL. Affects contexts configured afterwards.
+#[unsafe(no_mangle)]
+pub extern "C" fn tls_config_set_read_ahead(config: *mut Config, read_ahead: c_int) -> c_int {
+    boundary!(-1, setter(config, |c| c.edit(|s| Ok(s.read_ahead = read_ahead != 0))))
+}

@@ -226,6 +226,10 @@ pub extern "C" fn tls_accept_cbs(
 /// TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport would block (call again when it
 /// is ready), or -1 on failure. A TLS 1.3 server returns 0 with its tickets still queued
 /// under the default ticket policy; they leave with the next write-side call.
+/// Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
+/// this returns 0, whatever the peer sent after it is still in the transport, so a program
+/// may wait for the fd to become readable before its first tls_read()
+/// (tls_config_set_read_ahead changes that).
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
     boundary!(
@@ -244,6 +248,11 @@ pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
 /// tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
 /// TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
 /// Records without application data (tickets, KeyUpdate) never make it return WANT alone.
+/// Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
+/// the body) until one yields application data, and reads no further: the next record stays
+/// in the transport, where poll(2) sees it. When plaintext of an earlier record is still
+/// waiting (`buflen` was smaller than the record) it returns that without touching the
+/// transport; tls_pending_read() tells how much is left.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> libc::ssize_t {
     boundary!(
@@ -379,7 +388,8 @@ pub extern "C" fn tls_last_error() -> *const c_char {
     boundary!(std::ptr::null(), last_error_ptr())
 }
 
-/// Returns the decrypted plaintext bytes waiting in `ctx`: an edge-triggered loop must call
+/// Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
+/// tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
 /// tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_pending_read(ctx: *mut Tls) -> usize {
