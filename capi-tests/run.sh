@@ -15,6 +15,7 @@
 #                  (mk/tsan.mk explains why TSAN_OPTIONS has force_seq_cst_atomics=1)
 #   LIBTLS=1       build the portable tests against the system libtls (-ltls, <tls.h>)
 #                  instead; files holding the line "/* capi: nbtls-only */" are skipped
+#   A test file may carry a line "/* capi: ldflags FLAGS */" with link flags of its own.
 #   TEST_TIMEOUT   seconds one test may run (default 120; x3 under valgrind)
 #   VERBOSE=1      print every test's output, not only a failing one's
 # Prints one line per test (PASS/FAIL/SKIP name) and then "capi: N passed, M failed";
@@ -111,8 +112,10 @@ for t in $tests; do
 	fi
 	bin=$build/$t
 	log=$build/$t.log
+	# a test names the extra link flags it needs in a line "/* capi: ldflags ... */"
+	ldflags=$(sed -n 's|^/\* capi: ldflags \(.*\) \*/$|\1|p' "$src")
 	# shellcheck disable=SC2086 # flags are word lists
-	if ! $CC $CFLAGS_BASE $sanflags $cppflags -I"$here" -o "$bin" "$src" $libs >"$log" 2>&1; then
+	if ! $CC $CFLAGS_BASE $sanflags $cppflags -I"$here" -o "$bin" "$src" $libs $ldflags >"$log" 2>&1; then
 		echo "FAIL $t (compile)"
 		cat "$log"
 		fail=$((fail + 1))
