@@ -1162,4 +1162,111 @@ xrun_threads(struct xside *a, int afd, struct xside *b, int bfd, struct xthread 
 	return XO_DONE;
 }
 
+/* --------------------------------------------- sockets behind callbacks */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
+
+/* A socket behind callbacks that count their calls; writes do one send(2) per call, as a
+ * libevent server's bufferevent-less write callback does. */
+struct cbsock {
+	int fd;
+	long reads, writes;
+	/* When outbox is set, writes are kept there instead of sent (the client of case 1). */
+	unsigned char *outbox;
+	size_t outlen, outcap;
+};
+
+static CAPI_UNUSED ssize_t
+cbsock_read(struct tls *ctx, void *buf, size_t len, void *arg)
+{
+	struct cbsock *s = arg;
+	ssize_t n;
+
+	(void)ctx;
+	s->reads++;
+	n = recv(s->fd, buf, len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return TLS_WANT_POLLIN;
+	return n;
+}
+
+static CAPI_UNUSED ssize_t
+cbsock_write(struct tls *ctx, const void *buf, size_t len, void *arg)
+{
+	struct cbsock *s = arg;
+	ssize_t n;
+
+	(void)ctx;
+	s->writes++;
+	(void)VALGRIND_MAKE_MEM_DEFINED(buf, len);
+	if (s->outbox != NULL) {
+		if (len > s->outcap - s->outlen)
+			return TLS_WANT_POLLOUT;
+		memcpy(s->outbox + s->outlen, buf, len);
+		s->outlen += len;
+		return (ssize_t)len;
+	}
+	n = send(s->fd, buf, len, MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return TLS_WANT_POLLOUT;
+	return n;
+}
+
+/* Sends the outbox in one send(2). */
+static CAPI_UNUSED void
+cbsock_send_outbox(struct cbsock *s)
+{
+	if (s->outlen == 0)
+		return;
+	REQUIRE(send(s->fd, s->outbox, s->outlen, MSG_NOSIGNAL) == (ssize_t)s->outlen);
+	s->outlen = 0;
+}
+
+/* A connected TCP loopback pair, both ends nonblocking; rcvbuf > 0 sets the client's
+ * receive buffer (before connect), sndbuf > 0 the server's send buffer. */
+static CAPI_UNUSED void
+tcp_loopback_pair(int fds[2], int rcvbuf, int sndbuf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	REQUIRE(l >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (sndbuf > 0)
+		REQUIRE(setsockopt(l, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == 0);
+	REQUIRE(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
+	REQUIRE(listen(l, 1) == 0);
+	REQUIRE(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	REQUIRE(fds[0] >= 0);
+	if (rcvbuf > 0)
+		REQUIRE(setsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == 0);
+	REQUIRE(connect(fds[0], (struct sockaddr *)&a, sizeof(a)) == 0);
+	fds[1] = accept(l, NULL, NULL);
+	REQUIRE(fds[1] >= 0);
+	close(l);
+	set_nonblock(fds[0]);
+	set_nonblock(fds[1]);
+}
+
+static CAPI_UNUSED int
+readable_within(int fd, int ms)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	return poll(&pf, 1, ms) == 1 && (pf.revents & POLLIN);
+}
+
 #endif /* CAPI_COMMON_H */

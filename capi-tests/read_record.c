@@ -23,20 +23,9 @@
 /* capi: ldflags -rdynamic -ldl */
 #include "common.h"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
-
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#endif
-#endif
-#ifndef VALGRIND_MAKE_MEM_DEFINED
-#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
-#endif
 
 #define REQ "GET /level-triggered HTTP/1.1\r\nHost: localhost\r\n\r\n"
 #define RECORD 16384
@@ -154,111 +143,17 @@ writev(int fd, const struct iovec *iov, int cnt)
 	return real_writev(fd, iov, cnt);
 }
 
-/* ------------------------------------------------------------ transports */
-
-/* A socket behind callbacks that count their calls; writes do one send(2) per call, as a
- * libevent server's bufferevent-less write callback does. */
-struct sock_cb {
-	int fd;
-	long reads, writes;
-	/* When outbox is set, writes are kept there instead of sent (the client of case 1). */
-	unsigned char *outbox;
-	size_t outlen, outcap;
-};
-
-static ssize_t
-sock_read_cb(struct tls *ctx, void *buf, size_t len, void *arg)
-{
-	struct sock_cb *s = arg;
-	ssize_t n;
-
-	(void)ctx;
-	s->reads++;
-	n = recv(s->fd, buf, len, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT_POLLIN;
-	return n;
-}
-
-static ssize_t
-sock_write_cb(struct tls *ctx, const void *buf, size_t len, void *arg)
-{
-	struct sock_cb *s = arg;
-	ssize_t n;
-
-	(void)ctx;
-	s->writes++;
-	(void)VALGRIND_MAKE_MEM_DEFINED(buf, len);
-	if (s->outbox != NULL) {
-		if (len > s->outcap - s->outlen)
-			return TLS_WANT_POLLOUT;
-		memcpy(s->outbox + s->outlen, buf, len);
-		s->outlen += len;
-		return (ssize_t)len;
-	}
-	n = send(s->fd, buf, len, MSG_NOSIGNAL);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT_POLLOUT;
-	return n;
-}
-
-/* Sends the outbox in one send(2). */
-static void
-send_outbox(struct sock_cb *s)
-{
-	if (s->outlen == 0)
-		return;
-	REQUIRE(send(s->fd, s->outbox, s->outlen, MSG_NOSIGNAL) == (ssize_t)s->outlen);
-	s->outlen = 0;
-}
-
-/* A connected TCP loopback pair, both ends nonblocking; rcvbuf > 0 sets the client's
- * receive buffer (before connect), sndbuf > 0 the server's send buffer. */
-static void
-tcp_pair(int fds[2], int rcvbuf, int sndbuf)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	REQUIRE(l >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (sndbuf > 0)
-		REQUIRE(setsockopt(l, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == 0);
-	REQUIRE(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
-	REQUIRE(listen(l, 1) == 0);
-	REQUIRE(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
-	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
-	REQUIRE(fds[0] >= 0);
-	if (rcvbuf > 0)
-		REQUIRE(setsockopt(fds[0], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == 0);
-	REQUIRE(connect(fds[0], (struct sockaddr *)&a, sizeof(a)) == 0);
-	fds[1] = accept(l, NULL, NULL);
-	REQUIRE(fds[1] >= 0);
-	close(l);
-	set_nonblock(fds[0]);
-	set_nonblock(fds[1]);
-}
-
-static int
-readable_within(int fd, int ms)
-{
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
-
-	return poll(&pf, 1, ms) == 1 && (pf.revents & POLLIN);
-}
-
 /* Accepts a server context over fd, through the socket or (cbs) the callbacks in s. */
 static struct tls *
-accept_on(struct tls *listener, int fd, int cbs, struct sock_cb *s)
+accept_on(struct tls *listener, int fd, int cbs, struct cbsock *s)
 {
 	struct tls *server = NULL;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	if (cbs)
-		REQUIRE_RC(listener, tls_accept_cbs(listener, &server, sock_read_cb,
-		    sock_write_cb, s), 0);
+		REQUIRE_RC(listener, tls_accept_cbs(listener, &server, cbsock_read,
+		    cbsock_write, s), 0);
 	else
 		REQUIRE_RC(listener, tls_accept_socket(listener, &server, fd), 0);
 	REQUIRE(server != NULL);
@@ -273,12 +168,12 @@ static int
 level_triggered(struct tls_config *ccfg, struct tls *listener, int cbs)
 {
 	unsigned char outbox[65536], buf[512];
-	struct sock_cb cs, ss;
+	struct cbsock cs, ss;
 	struct tls *client, *server;
 	int fds[2], cdone = 0, sdone = 0, avail = -1, resumed = -1, client_first = 0;
 	ssize_t n;
 
-	tcp_pair(fds, 0, 0);
+	tcp_loopback_pair(fds, 0, 0);
 	memset(&cs, 0, sizeof(cs));
 	cs.fd = fds[0];
 	cs.outbox = outbox;
@@ -286,7 +181,7 @@ level_triggered(struct tls_config *ccfg, struct tls *listener, int cbs)
 	client = tls_client();
 	REQUIRE(client != NULL);
 	REQUIRE_RC(client, tls_configure(client, ccfg), 0);
-	REQUIRE_RC(client, tls_connect_cbs(client, sock_read_cb, sock_write_cb, &cs,
+	REQUIRE_RC(client, tls_connect_cbs(client, cbsock_read, cbsock_write, &cs,
 	    "localhost"), 0);
 	server = accept_on(listener, fds[1], cbs, &ss);
 
@@ -303,7 +198,7 @@ level_triggered(struct tls_config *ccfg, struct tls *listener, int cbs)
 				    capi_str(tls_error(client)));
 				break;
 			}
-			send_outbox(&cs);
+			cbsock_send_outbox(&cs);
 		}
 		if (!sdone) {
 			int rc = tls_handshake(server);
@@ -400,7 +295,7 @@ counted_reads(int cbs, int read_ahead, int records)
 	struct tls_config *scfg = server_config("server", TLS_PROTOCOL_TLSv1_3, NULL);
 	static unsigned char wbuf[RECORD], rbuf[65536];
 	struct tls *client, *listener, *server;
-	struct sock_cb ss;
+	struct cbsock ss;
 	int sv[2];
 	long reads;
 	size_t got = 0;
@@ -490,7 +385,7 @@ counted_writes(uint32_t proto, int cbs, int resume, long want_client, long want_
 	REQUIRE(listener != NULL);
 	REQUIRE_RC(listener, tls_configure(listener, scfg), 0);
 	for (int conn = 0; conn <= resume; conn++) {
-		struct sock_cb cs, ss;
+		struct cbsock cs, ss;
 		struct tls *client = tls_client(), *server;
 		int sv[2], cdone = 0, sdone = 0;
 		long cw = 0, sw = 0;
@@ -501,7 +396,7 @@ counted_writes(uint32_t proto, int cbs, int resume, long want_client, long want_
 		REQUIRE(client != NULL);
 		REQUIRE_RC(client, tls_configure(client, ccfg), 0);
 		if (cbs)
-			REQUIRE_RC(client, tls_connect_cbs(client, sock_read_cb, sock_write_cb,
+			REQUIRE_RC(client, tls_connect_cbs(client, cbsock_read, cbsock_write,
 			    &cs, "localhost"), 0);
 		else
 			REQUIRE_RC(client, tls_connect_socket(client, sv[0], "localhost"), 0);
@@ -587,7 +482,7 @@ server_close_case(void)
 	struct tls_config *scfg = server_config("server", TLS_PROTOCOL_TLSv1_3, NULL);
 	static unsigned char answer[ANSWER], buf[65536];
 	struct tls *client, *listener, *server;
-	struct sock_cb ss;
+	struct cbsock ss;
 	size_t got = 0, sent = 0;
 	int fds[2];
 	ssize_t n;
@@ -595,7 +490,7 @@ server_close_case(void)
 	capi_case = "server close with the next request unread";
 	/* the client's small receive buffer keeps most of the answer in the server's send
 	 * queue when the server closes: a reset would discard it */
-	tcp_pair(fds, 4096, 4 << 20);
+	tcp_loopback_pair(fds, 4096, 4 << 20);
 	client = tls_client();
 	listener = tls_server();
 	REQUIRE(client != NULL && listener != NULL);

@@ -526,3 +526,78 @@ fn close_answers_the_same_when_called_again() {
     assert_eq!(s.close(), Ok(()), "EPIPE from a gone peer is ignored");
     assert_eq!(s.close(), Ok(()));
 }
+
+/// Runs a raw rustls server on the far end of a pipe: takes what the client wrote, processes
+/// it, and passes back everything it queued in one piece (one segment).
+fn raw_server_turn(sc: &mut rustls::ServerConnection, end: &End) {
+    let input: Vec<u8> = end.rx.lock().unwrap().data.drain(..).collect();
+    let mut rd = &input[..];
+    while !rd.is_empty() {
+        sc.read_tls(&mut rd).unwrap();
+        sc.process_new_packets().unwrap();
+    }
+    let mut out = Vec::new();
+    while sc.wants_write() {
+        sc.write_tls(&mut out).unwrap();
+    }
+    end.tx.lock().unwrap().data.extend(out);
+}
+
+/// DESIGN.md "Reads": a client's handshake reads no further than the server's last handshake
+/// record. A TLS 1.3 server that sends half-RTT data right behind its Finished, and a TLS 1.2
+/// server that speaks first right behind its Finished, leave that record in the transport
+/// when the client's handshake returns.
+#[test]
+fn client_handshake_leaves_the_servers_next_record_in_the_transport() {
+    for proto in [PROTO_TLS1_3, PROTO_TLS1_2] {
+        let setup = Setup { protocols: proto, ..Default::default() };
+        let (ccfg, scfg) = configs(&setup);
+        let cs = ccfg.client_snapshot().unwrap();
+        let mut rcfg = (*scfg.server_snapshot().unwrap().server.clone().unwrap()).clone();
+        rcfg.send_half_rtt_data = true;
+        let mut sc = rustls::ServerConnection::new(Arc::new(rcfg)).unwrap();
+        let (a, far) = pipe::pair(1 << 20);
+        let mut c =
+            Conn::client(cs.client.clone().unwrap(), Some("localhost"), Box::new(a), &cs.settings)
+                .unwrap();
+        let hello = b"220 server speaks first\r\n";
+        if proto == PROTO_TLS1_3 {
+            // Buffered until the server's Finished, then queued right behind it.
+            sc.writer().write_all(hello).unwrap();
+        }
+        let mut done = false;
+        for _ in 0..10 {
+            match c.handshake() {
+                Ok(()) => {
+                    done = true;
+                    break;
+                }
+                Err(Stop::Want(_)) => {}
+                Err(e) => panic!("{proto:#x}: client handshake: {e:?}"),
+            }
+            let was_handshaking = sc.is_handshaking();
+            raw_server_turn(&mut sc, &far);
+            if proto == PROTO_TLS1_2 && was_handshaking && !sc.is_handshaking() {
+                // The server's handshake ended with its CCS and Finished just queued and
+                // passed on: it speaks first, in the same segment.
+                let mut out = Vec::new();
+                sc.writer().write_all(hello).unwrap();
+                sc.write_tls(&mut out).unwrap();
+                let mut tx = far.tx.lock().unwrap();
+                let len = tx.data.len();
+                assert!(len > 0, "{proto:#x}: the server's Finished is in the pipe");
+                tx.data.extend(out);
+            }
+        }
+        assert!(done, "{proto:#x}: the client's handshake completes");
+        let left = far.tx.lock().unwrap().data.len();
+        assert!(
+            left > hello.len(),
+            "{proto:#x}: {left} bytes left in the transport after the client's handshake; \
+             the server's data record was read with its Finished"
+        );
+        let mut buf = [0u8; 64];
+        assert_eq!(c.read(&mut buf), Ok(hello.len()));
+        assert_eq!(&buf[..hello.len()], hello);
+    }
+}
