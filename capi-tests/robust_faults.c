@@ -26,32 +26,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 
-/* A connected TCP pair on 127.0.0.1: fds[0] the client's end, fds[1] the server's. */
-static void
-tcp_pair(int fds[2])
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	REQUIRE(l >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	REQUIRE(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
-	REQUIRE(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0);
-	REQUIRE(listen(l, 4) == 0);
-	REQUIRE(getsockname(l, (struct sockaddr *)&a, &alen) == 0);
-	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
-	REQUIRE(fds[0] >= 0);
-	REQUIRE(connect(fds[0], (struct sockaddr *)&a, sizeof(a)) == 0);
-	fds[1] = accept(l, NULL, NULL);
-	REQUIRE(fds[1] >= 0);
-	close(l);
-	set_nonblock(fds[0]);
-	set_nonblock(fds[1]);
-}
-
 /* Closes fd so that the peer gets a TCP reset. */
 static void
 reset_close(int fd)
@@ -77,7 +51,7 @@ duo_open(struct duo *d, int unix_pair, struct tls_config *server_cfg)
 	if (unix_pair)
 		make_socketpair(d->fds, 1, 8192);
 	else
-		tcp_pair(d->fds);
+		tcp_loopback_pair(d->fds, 0, 0);
 	d->client = tls_client();
 	d->listener = tls_server();
 	REQUIRE(d->client != NULL && d->listener != NULL);

@@ -27,15 +27,6 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#endif
-#endif
-#ifndef VALGRIND_MAKE_MEM_DEFINED
-#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
-#endif
-
 #define REQ_LEN (60 * 1024)
 #define MAX_WAITS 20000 /* 1 ms polls: a bound against a hang, never a verdict */
 
