@@ -32,6 +32,7 @@ USE_LIBTLS = os.environ.get("PEERS_LIBTLS", "") == "1"
 BUILD = ROOT / "examples-c" / ("build-libtls" if USE_LIBTLS else "build")
 TEST_TIMEOUT = int(os.environ.get("PEERS_TIMEOUT", "60"))
 STEP_TIMEOUT = 20  # one client run, one readiness wait
+SUMMARY = []  # lines a test adds for the end of the run (the latency figures)
 
 
 def in_ci():
@@ -58,6 +59,14 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the figures tests recorded in SUMMARY, also without -s."""
+    if SUMMARY:
+        terminalreporter.section("figures")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
 
 
 class PeerTestTimeout(Exception):
