@@ -220,17 +220,17 @@ def spawn():
 
 @pytest.fixture
 def start_server(spawn):
-    """start_server(make_argv, ready) -> (Proc, port).
+    """start_server(make_argv, ready, **popen_kw) -> (Proc, port).
 
     make_argv(port) builds the command line for a free port; ready is a regex for the
     server's ready line.  If the server exits before it is ready (say, the port was
     taken in between), it is retried on another port.
     """
-    def _start(make_argv, ready):
+    def _start(make_argv, ready, **kw):
         last = None
         for _ in range(3):
             port = free_port()
-            pr = spawn(make_argv(port))
+            pr = spawn(make_argv(port), **kw)
             if pr.wait_for(ready) is not None:
                 return pr, port
             last = pr

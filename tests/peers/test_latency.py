@@ -18,16 +18,24 @@ What each client measures, honestly:
 - Python's ssl client: the same span (connect, handshake, 50-byte request, reply), in
   this process; fresh full handshakes every time.
 - openssl s_client: a new process per connection, so its connect-to-reply time would
-  include process start-up; the test measures instead the span from handing the request
-  to s_client's stdin (right after it printed CONNECTION ESTABLISHED) to the reply on
-  its stdout, which is where the stall sits: the request waiting for the ACK of the
-  client's Finished.  Connections after the first resume the previous session (-sess_in).
+  include process start-up.  The request waits on its stdin from the start (s_client
+  reads stdin only once its handshake is done, and then sends it right behind its
+  Finished); the test measures from s_client's "CONNECTION ESTABLISHED" line to the reply
+  on its stdout, which spans the stall: the request waiting for the ACK of the Finished.
+  OpenSSL's apps turn TCP_NODELAY on for the sockets they connect, which would hide the
+  stall, so s_client (and s_server) run with a small LD_PRELOAD shim, built here, that
+  ignores TCP_NODELAY.  Connections after the first resume the previous session.
 The servers: poll-server (nbtls) under every ticket policy, TLS 1.3 and 1.2, against all
 three clients; and blocking-client against `openssl s_server -www` and a Python ssl server.
+There a resumed TLS 1.2 client writes its Finished last and its request next, and OpenSSL
+servers delay their ACK of that Finished: the request waits ~40 ms unless the client
+pushes it (Python's ssl client, OpenSSL underneath, is printed beside it as a reference
+and stalls there too).
 Every figure is printed in the summary at the end of the run ("latency ..." lines).
 Under PEERS_LIBTLS=1 the programs are the libtls builds and only the default policy runs.
 """
 
+import os
 import socket
 import ssl
 import statistics
@@ -122,7 +130,38 @@ def py_client_times(certs, port, version, resume=False):
     return times
 
 
-def s_client_times(certs, port, version, sess):
+NODELAY_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+/* Keeps Nagle on: OpenSSL's apps set TCP_NODELAY on the sockets they connect. */
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	static int (*real)(int, int, int, const void *, socklen_t);
+	if (level == IPPROTO_TCP && name == TCP_NODELAY)
+		return 0;
+	if (real == NULL)
+		real = (int (*)(int, int, int, const void *, socklen_t))dlsym(RTLD_NEXT, "setsockopt");
+	return real(fd, level, name, val, len);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def nagle_env(tmp_path_factory):
+    """The environment for OpenSSL's programs with the TCP_NODELAY-ignoring shim."""
+    d = tmp_path_factory.mktemp("nagle")
+    (d / "nagle.c").write_text(NODELAY_SHIM)
+    r = run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O2", "-o", d / "nagle.so",
+             d / "nagle.c", "-ldl"])
+    assert r.returncode == 0, r.stderr
+    return {**os.environ, "LD_PRELOAD": str(d / "nagle.so")}
+
+
+def s_client_times(certs, port, version, sess, env):
     """Request-to-reply times through s_client's stdin/stdout (see the module docstring)."""
     require_tool("openssl")
     times = []
@@ -133,8 +172,9 @@ def s_client_times(certs, port, version, sess):
         if sess.exists() and sess.stat().st_size > 0:
             argv += ["-sess_in", str(sess)]
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, bufsize=0)
+                             stderr=subprocess.STDOUT, bufsize=0, env=env)
         try:
+            p.stdin.write(PY_REQUEST)  # s_client reads stdin once its handshake is done
             seen = []
             for line in p.stdout:
                 seen.append(line)
@@ -143,7 +183,6 @@ def s_client_times(certs, port, version, sess):
             else:
                 raise AssertionError(f"s_client: no handshake:\n{b''.join(seen).decode()}")
             t0 = time.perf_counter()
-            p.stdin.write(PY_REQUEST)
             for line in p.stdout:
                 seen.append(line)
                 if line.startswith(b"HTTP/1.0 200"):
@@ -164,15 +203,15 @@ def s_client_times(certs, port, version, sess):
 
 @pytest.mark.parametrize("policy", POLICIES)
 @pytest.mark.parametrize("version", VERSIONS)
-def test_latency_nbtls_server(poll_server, bins, certs, tmp_path, version, policy):
+def test_latency_nbtls_server(poll_server, bins, certs, tmp_path, nagle_env, version, policy):
     if USE_LIBTLS and policy != "deferred":
         pytest.skip("ticket policies are nbtls's")
     srv, port = poll_server("-p", version, *([] if USE_LIBTLS else ["-t", policy]))
     label = f"TLSv{version} server=poll-server/{policy}"
     check([nbtls_client(bins, certs, port, version, f"{label} client=blocking-client"),
            (f"{label} client=python-ssl", py_client_times(certs, port, version)),
-           (f"{label} client=s_client (request to reply)",
-            s_client_times(certs, port, version, tmp_path / "sess.pem"))])
+           (f"{label} client=s_client (handshake done to reply)",
+            s_client_times(certs, port, version, tmp_path / "sess.pem", nagle_env))])
     assert srv.p.poll() is None, srv.output()
 
 
@@ -232,13 +271,13 @@ def test_latency_nbtls_client_vs_python_server(bins, certs, version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_latency_nbtls_client_vs_s_server(bins, certs, start_server, version):
+def test_latency_nbtls_client_vs_s_server(bins, certs, start_server, nagle_env, version):
     require_tool("openssl")
     _, port = start_server(
         lambda port: ["openssl", "s_server", "-accept", f"127.0.0.1:{port}",
                       "-cert", certs / "server.pem", "-key", certs / "server.key",
                       "-www", f"-tls1_{version[-1]}"],
-        r"^ACCEPT$")
+        r"^ACCEPT$", env=nagle_env)
     result = nbtls_client(bins, certs, port, version,
                           f"TLSv{version} server=s_server client=blocking-client")
     reference(f"TLSv{version} server=s_server client=python-ssl resuming",

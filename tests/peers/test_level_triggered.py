@@ -67,6 +67,8 @@ def exchange(ctx, port, session=None):
             try:
                 data = sock.recv(65536)
             except socket.timeout:
+                data = None
+            if data is None:
                 pytest.fail(f"no reply within {REPLY_TIMEOUT} s: the server never saw the "
                             "request that came in the segment of the client's Finished "
                             f"(got so far: {reply!r})")
