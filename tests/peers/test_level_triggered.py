@@ -8,7 +8,7 @@ past the record in hand"): a library that took the request in with the Finished 
 where poll() cannot see it, and the server waits forever.  The client here is Python's ssl
 over a MemoryBIO, so the test decides what goes into each send(): the client's last flight
 and its request leave in ONE send().  TLS 1.3 puts the request behind the client Finished
-after a full handshake; TLS 1.2 can do so only on resumption (in a full handshake the
+after a full handshake and on resumption; TLS 1.2 can do so only on resumption (in a full handshake the
 client waits for the server's Finished), so the 1.2 case first makes a full handshake for
 a session and then resumes it with CCS + Finished + request in one send().
 
@@ -112,3 +112,19 @@ def test_tls12_resumed_finished_and_request_in_one_segment(poll_server, certs):
     check_reply(reply)
     assert srv.wait() == 0, srv.output()
     assert "conn 2: resumed=1" in srv.output(), srv.output()
+
+
+def test_tls13_resumed_finished_and_request_in_one_segment(poll_server, certs):
+    """A TLS 1.3 resumption (PSK) ends the same way: the request behind the Finished."""
+    if USE_LIBTLS:
+        pytest.skip("Debian's libtls does no TLS 1.3 resumption")
+    srv, port = poll_server("-n", "2", "--level", "-p", "1.3")
+    ctx = client_ctx(certs, "1.3")
+    reply, first = exchange(ctx, port)
+    check_reply(reply)
+    assert first.session is not None and first.session.has_ticket, \
+        "no ticket arrived with the first reply"
+    reply, second = exchange(ctx, port, session=first.session)
+    assert second.session_reused, "the second connection did not resume: the case is not tested"
+    check_reply(reply)
+    assert srv.wait() == 0, srv.output()
