@@ -5,16 +5,25 @@
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MEM_CONNS 100 /* connections held open by the memory workload */
 #define REQ_LEN 64    /* request/response sizes of req_resp_us and the memory workload */
 #define RESP_LEN 512
+#define RECORD_LEN 16384 /* bulk_record_*: one full TLS record per write */
+#define LAT_CONNS 30     /* latency_tcp_ms: connections per run (the median is reported) */
+#define LAT_MSG 50       /* latency_tcp_ms: request and reply sizes */
 
 static double cpu_now(void)
 {
@@ -45,6 +54,33 @@ static int heap(long long *live, long long *allocs)
 	return 1;
 }
 
+/* Read system calls so far, from iocount.so; -1 when it is not preloaded. */
+static long long io_reads(void)
+{
+	long long (*f)(void) = (long long (*)(void))dlsym(RTLD_DEFAULT, "bench_io_reads");
+	return f != NULL ? f() : -1;
+}
+
+/* Wall-clock milliseconds (latency is waiting, not CPU). */
+static double wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void result(const char *w, double v, const char *unit, int hib)
 {
 	printf("RESULT %s %.3f %s %d\n", w, v, unit, hib);
@@ -73,6 +109,42 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	exit(1);
+}
+
+/* A blocking TCP listener on 127.0.0.1 with an ephemeral port (latency_tcp_ms). */
+static int tcp_listener(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 || listen(fd, 16) == -1)
+		die("listener: %s", strerror(errno));
+	return fd;
+}
+
+/* A loopback TCP connection with default options (Nagle on): fd[0] the client's, fd[1]
+ * the server's, both nonblocking. */
+static void tcp_pair(int lfd, int fd[2])
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+	if (getsockname(lfd, (struct sockaddr *)&sin, &len) == -1 ||
+	    (fd[0] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	if (connect(fd[0], (struct sockaddr *)&sin, len) == -1 && errno != EINPROGRESS)
+		die("connect: %s", strerror(errno));
+	if ((fd[1] = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		die("accept: %s", strerror(errno));
+}
+
+/* Waits until one of the two fds is ready for what its side asked (0: nothing). */
+static void wait2(int fd0, short ev0, int fd1, short ev1)
+{
+	struct pollfd p[2] = { { fd0, ev0, 0 }, { fd1, ev1, 0 } };
+	int n;
+	while ((n = poll(p, 2, 5000)) == -1 && errno == EINTR)
+		;
+	if (n <= 0)
+		die("poll: %s", n == 0 ? "nothing happened for 5 s" : strerror(errno));
 }
 
 /* Bulk workloads: which TLS 1.3 suite and write size a workload name asks for. */

@@ -15,7 +15,8 @@ HEADLINE = [  # the workloads of the table and the chart, in order
     "handshake_full_p256", "handshake_full_rsa2048", "handshake_resumed",
     "bulk_aes128gcm_16k", "bulk_aes256gcm_16k", "bulk_chacha20_16k",
     "bulk_aes128gcm_1k", "bulk_aes256gcm_1k", "bulk_chacha20_1k",
-    "req_resp_us", "mem_per_conn", "mem_per_conn_client", "allocs_per_conn", "allocs_per_req",
+    "bulk_record_16k", "bulk_record_16k_ra", "reads_per_record", "reads_per_record_ra",
+    "req_resp_us", "latency_tcp_ms", "mem_per_conn", "mem_per_conn_client", "allocs_per_conn", "allocs_per_req",
 ]
 
 

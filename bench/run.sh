@@ -2,6 +2,9 @@
 # nbtls benchmark suite: builds nbtls and every harness, runs each workload for each library
 # interleaved (nbtls, libretls, openssl, rustls, limit, then the next workload; then the next
 # round), prints one table and writes bench/results/latest.json and latest.svg.
+# Figures are CPU time of the process with both ends in one thread, except latency_tcp_ms:
+# wall-clock milliseconds of a fresh loopback TCP connection (Nagle on) with one 50-byte
+# request and reply, the median of 30 (a delayed-ACK stall shows as ~40 ms).
 # Benchmarks are not tests: it asserts no figure and exits 0 when it ran.
 #
 #   sh bench/run.sh                      # the full suite: 5 rounds, 0.3 s CPU per measurement
@@ -23,7 +26,8 @@ fi
 LIBS=${BENCH_LIBS:-"nbtls libretls openssl rustls limit"}
 WORKLOADS=${BENCH_WORKLOADS:-"handshake_full_p256 handshake_full_rsa2048 handshake_resumed \
 bulk_aes128gcm_16k bulk_aes256gcm_16k bulk_chacha20_16k \
-bulk_aes128gcm_1k bulk_aes256gcm_1k bulk_chacha20_1k req_resp_us mem_per_conn"}
+bulk_aes128gcm_1k bulk_aes256gcm_1k bulk_chacha20_1k bulk_record_16k bulk_record_16k_ra \
+req_resp_us latency_tcp_ms mem_per_conn"}
 OUT=target/bench
 CERTS=$OUT/certs
 RAW=$OUT/raw.txt
@@ -54,8 +58,10 @@ while [ "$r" -le "$ROUNDS" ]; do
 		printf ' %s' "$w"
 		for lib in $LIBS; do
 			pre=
-			# Heap bytes come from the counting allocator shim, loaded only for this workload.
+			# Heap bytes come from the counting allocator shim, loaded only for this workload;
+			# reads per record from the read-counting shim, loaded only for bulk_record_*.
 			[ "$w" = mem_per_conn ] && pre="LD_PRELOAD=$ROOT/bench/build/memcount.so"
+			case $w in bulk_record_*) pre="LD_PRELOAD=$ROOT/bench/build/iocount.so" ;; esac
 			env $pre "$(bin "$lib")" "$w" "$CERTS" "$SECS" 2>&1 </dev/null |
 				sed "s/^/$lib $r /" >>"$RAW" || true
 		done

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -288,6 +289,126 @@ static void run_mem(void)
 	close_conn(&w);
 }
 
+/* One 16 KiB record from client to server, read at the server until WANT (as tlsbench.c). */
+static void one_record(struct conn *k, const char *data)
+{
+	size_t got = 0;
+	for (;;) { /* without partial writes SSL_write takes the record whole */
+		int r = SSL_write(k->c, data, RECORD_LEN);
+		if (r > 0)
+			break;
+		want(k->c, r, "write");
+		got += drain(k->s);
+	}
+	while (got < RECORD_LEN)
+		got += drain(k->s);
+}
+
+/* bulk_record_16k[_ra] and reads_per_record[_ra], as tlsbench.c; _ra is
+ * SSL_CTX_set_read_ahead on both ends. */
+static void run_record(const char *w, double secs, int ra)
+{
+	static char data[RECORD_LEN];
+	struct conn k;
+	long n;
+	if (ra) {
+		SSL_CTX_set_read_ahead(sctx, 1);
+		SSL_CTX_set_read_ahead(cctx, 1);
+	}
+	open_conn(&k);
+	handshake(&k);
+	memset(data, 0x5a, sizeof data);
+	for (n = 0; n < 64; n++)
+		one_record(&k, data);
+	long long r0 = io_reads();
+	double t0 = cpu_now();
+	for (n = 0;; n++) {
+		if (n % 64 == 0 && !more(t0, n, secs))
+			break;
+		one_record(&k, data);
+	}
+	double dt = cpu_now() - t0;
+	long long r1 = io_reads();
+	result(w, (double)n * RECORD_LEN / dt / 1e6, "MB_s", 1);
+	if (r0 >= 0)
+		result(ra ? "reads_per_record_ra" : "reads_per_record", (double)(r1 - r0) / (double)n,
+		       "count", 0);
+	close_conn(&k);
+}
+
+static void hs_step(SSL *t, int *done, short *ev, const char *who)
+{
+	int r;
+	if (*done)
+		return;
+	if ((r = SSL_do_handshake(t)) == 1) {
+		*done = 1, *ev = 0;
+		return;
+	}
+	want(t, r, who);
+	*ev = SSL_get_error(t, r) == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+}
+
+static void io_all(SSL *t, int fd, char *buf, int len, int writing)
+{
+	int off = 0;
+	while (off < len) {
+		int r = writing ? SSL_write(t, buf + off, len - off) : SSL_read(t, buf + off, len - off);
+		if (r > 0) {
+			off += r;
+			continue;
+		}
+		want(t, r, writing ? "write" : "read");
+		wait2(fd, SSL_get_error(t, r) == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, -1, 0);
+	}
+}
+
+/* latency_tcp_ms, as tlsbench.c: one fresh connection over loopback TCP with Nagle on. */
+static double latency_once(int lfd)
+{
+	static char req[LAT_MSG], resp[LAT_MSG];
+	struct conn k;
+	int dc = 0, ds = 0;
+	short ec = 0, es = 0;
+	double t0 = wall_ms();
+	tcp_pair(lfd, k.fd);
+	if ((k.c = SSL_new(cctx)) == NULL || (k.s = SSL_new(sctx)) == NULL)
+		die("SSL_new: %s", ossl_err());
+	SSL_set_fd(k.c, k.fd[0]);
+	SSL_set_fd(k.s, k.fd[1]);
+	SSL_set_tlsext_host_name(k.c, "localhost");
+	SSL_set1_host(k.c, "localhost");
+	if (last_session != NULL)
+		SSL_set_session(k.c, last_session);
+	SSL_set_connect_state(k.c);
+	SSL_set_accept_state(k.s);
+	while (!(dc && ds)) {
+		hs_step(k.c, &dc, &ec, "client handshake");
+		hs_step(k.s, &ds, &es, "server handshake");
+		if (!(dc && ds))
+			wait2(k.fd[0], ec, k.fd[1], es);
+	}
+	io_all(k.c, k.fd[0], req, sizeof req, 1);
+	io_all(k.s, k.fd[1], req, sizeof req, 0);
+	io_all(k.s, k.fd[1], resp, sizeof resp, 1);
+	io_all(k.c, k.fd[0], resp, sizeof resp, 0);
+	double dt = wall_ms() - t0;
+	close_conn(&k);
+	return dt;
+}
+
+static void run_latency(const char *w, double secs)
+{
+	double v[LAT_CONNS];
+	int n = secs >= 0 && secs < 0.1 ? 5 : LAT_CONNS, lfd = tcp_listener();
+	latency_once(lfd);
+	latency_once(lfd);
+	for (int i = 0; i < n; i++)
+		v[i] = latency_once(lfd);
+	result(w, median(v, n), "ms", 0);
+	close(lfd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -313,6 +434,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(w, "mem_per_conn") == 0) {
 		setup(dir, 0, 0, NULL);
 		run_mem();
+	} else if (strcmp(w, "bulk_record_16k") == 0 || strcmp(w, "bulk_record_16k_ra") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_record(w, secs, strcmp(w, "bulk_record_16k_ra") == 0);
+	} else if (strcmp(w, "latency_tcp_ms") == 0) {
+		setup(dir, 0, 1, NULL);
+		run_latency(w, secs);
 	} else if (bulk_params(w, &suite, &chunk)) {
 		setup(dir, 0, 0, suite);
 		run_bulk(w, suite, chunk, secs);

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -276,6 +277,143 @@ static void run_mem(void)
 	close_conn(&w);
 }
 
+/* One 16 KiB record from client to server, read at the server until WANT. */
+static void one_record(struct conn *k, const char *data)
+{
+	size_t off = 0, got = 0;
+	while (off < RECORD_LEN) {
+		ssize_t r = tls_write(k->c, data + off, RECORD_LEN - off);
+		if (r > 0)
+			off += (size_t)r;
+		else if (r == -1)
+			die("write: %s", tls_error(k->c));
+		else
+			got += drain(k->s);
+	}
+	while (got < RECORD_LEN)
+		got += drain(k->s);
+}
+
+/* bulk_record_16k: one record written, then read until WANT, as a program that always
+ * reads until TLS_WANT_POLLIN does. With iocount.so preloaded it also counts the read
+ * system calls per record, the EAGAIN that ends each drain included (reads_per_record).
+ * The _ra variants turn on read-ahead where the library has it (nbtls's
+ * tls_config_set_read_ahead; Debian's libtls has none). */
+static void run_record(const char *w, double secs, int ra)
+{
+	static char data[RECORD_LEN];
+	struct conn k;
+	long n;
+	if (ra) {
+#ifdef TLS_TICKETS_DEFERRED /* nbtls.h */
+		if (tls_config_set_read_ahead(scfg, 1) == -1 || tls_config_set_read_ahead(ccfg, 1) == -1 ||
+		    tls_configure(listener, scfg) == -1)
+			die("read-ahead: %s", tls_config_error(scfg));
+#else
+		skip(w, "libtls has no read-ahead setting");
+		skip("reads_per_record_ra", "libtls has no read-ahead setting");
+		return;
+#endif
+	}
+	open_conn(&k);
+	handshake(&k);
+	memset(data, 0x5a, sizeof data);
+	for (n = 0; n < 64; n++) /* warm-up */
+		one_record(&k, data);
+	long long r0 = io_reads();
+	double t0 = cpu_now();
+	for (n = 0;; n++) {
+		if (n % 64 == 0 && !more(t0, n, secs))
+			break;
+		one_record(&k, data);
+	}
+	double dt = cpu_now() - t0;
+	long long r1 = io_reads();
+	result(w, (double)n * RECORD_LEN / dt / 1e6, "MB_s", 1);
+	if (r0 >= 0)
+		result(ra ? "reads_per_record_ra" : "reads_per_record", (double)(r1 - r0) / (double)n,
+		       "count", 0);
+	close_conn(&k);
+}
+
+static void hs_step(struct tls *t, int *done, short *ev, const char *who)
+{
+	int r;
+	if (*done)
+		return;
+	if ((r = tls_handshake(t)) == 0)
+		*done = 1, *ev = 0;
+	else if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT)
+		*ev = r == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+	else
+		die("%s handshake: %s", who, tls_error(t));
+}
+
+/* Writes or reads exactly len bytes, waiting on fd as the WANT codes say. */
+static void io_all(struct tls *t, int fd, char *buf, size_t len, int writing)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t r = writing ? tls_write(t, buf + off, len - off) : tls_read(t, buf + off, len - off);
+		if (r > 0)
+			off += (size_t)r;
+		else if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT)
+			wait2(fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, -1, 0);
+		else
+			die("%s: %s", writing ? "write" : "read", r == 0 ? "end of stream" : tls_error(t));
+	}
+}
+
+/* One fresh connection over loopback TCP, Nagle on: handshake, a 50-byte request, a 50-byte
+ * reply; wall-clock milliseconds from connect() to the reply read. */
+static double latency_once(int lfd)
+{
+	static char req[LAT_MSG], resp[LAT_MSG];
+	struct tls *c, *s;
+	int fd[2], dc = 0, ds = 0;
+	short ec = 0, es = 0;
+	double t0 = wall_ms();
+	tcp_pair(lfd, fd);
+	if ((c = tls_client()) == NULL || tls_configure(c, ccfg) == -1)
+		die("client configure: %s", tls_error(c));
+	if (tls_connect_socket(c, fd[0], "localhost") == -1)
+		die("connect: %s", tls_error(c));
+	if (tls_accept_socket(listener, &s, fd[1]) == -1)
+		die("accept: %s", tls_error(listener));
+	while (!(dc && ds)) {
+		hs_step(c, &dc, &ec, "client");
+		hs_step(s, &ds, &es, "server");
+		if (!(dc && ds))
+			wait2(fd[0], ec, fd[1], es);
+	}
+	io_all(c, fd[0], req, sizeof req, 1);
+	io_all(s, fd[1], req, sizeof req, 0);
+	io_all(s, fd[1], resp, sizeof resp, 1);
+	io_all(c, fd[0], resp, sizeof resp, 0);
+	double dt = wall_ms() - t0;
+	tls_close(c); /* one nonblocking attempt each: the figure is taken */
+	tls_close(s);
+	tls_free(c);
+	tls_free(s);
+	close(fd[0]);
+	close(fd[1]);
+	return dt;
+}
+
+/* latency_tcp_ms: the median of LAT_CONNS fresh connections (5 for a quick run), both ends
+ * in this thread, TLS 1.3, the library's default tickets (clients resume where they can). */
+static void run_latency(const char *w, double secs)
+{
+	double v[LAT_CONNS];
+	int n = secs >= 0 && secs < 0.1 ? 5 : LAT_CONNS, lfd = tcp_listener();
+	latency_once(lfd); /* warm-up, and the first ticket */
+	latency_once(lfd);
+	for (int i = 0; i < n; i++)
+		v[i] = latency_once(lfd);
+	result(w, median(v, n), "ms", 0);
+	close(lfd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -301,6 +439,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(w, "mem_per_conn") == 0) {
 		setup(dir, 0, 0, NULL);
 		run_mem();
+	} else if (strcmp(w, "bulk_record_16k") == 0 || strcmp(w, "bulk_record_16k_ra") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_record(w, secs, strcmp(w, "bulk_record_16k_ra") == 0);
+	} else if (strcmp(w, "latency_tcp_ms") == 0) {
+		setup(dir, 0, 1, NULL);
+		run_latency(w, secs);
 	} else if (bulk_params(w, &suite, &chunk)) {
 		setup(dir, 0, 0, suite);
 		run_bulk(w, suite, chunk, secs);

@@ -5,6 +5,7 @@
  *                   [--insecure-noverify] host port [path]
  *   options for sessions and client certificates:
  *                   [-r] [-c cert -k key] [--peer] [--keylog]
+ *   option for latency:  [--repeat N]
  *
  * Connects to host:port with socket()+connect(), starts TLS with
  * tls_connect_socket() (the server name is -n, else host), sends
@@ -31,6 +32,11 @@
  * "nbtls: peer common_name=CN" (nbtls only), then "nbtls: peer chain" and the
  * PEM chain.  --keylog (nbtls only) appends the handshake secrets to the file
  * SSLKEYLOGFILE names (tls_config_set_keylog_file_from_env).
+ *
+ * --repeat N fetches N times with one tls_config (so later connections may resume) and
+ * prints "nbtls: connect-to-reply ms=X.XXX" on stderr for each: the wall-clock time from
+ * before connect() to the first bytes of the response, so a latency test pays process
+ * start-up once, not once per connection.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,12 +53,21 @@
 
 #define MAX_HEADER (64 * 1024)
 
+/* Monotonic time in milliseconds, with the fraction (--repeat). */
+static double
+now_ms_frac(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [-C cafile] [-a alpn-list] [-p 1.2|1.3] "
 	    "[-n servername] [--insecure-noverify] host port [path]\n"
-	    "       [-r] [-c cert -k key] [--peer] [--keylog]\n");
+	    "       [-r] [-c cert -k key] [--peer] [--keylog] [--repeat N]\n");
 	exit(1);
 }
 
@@ -100,12 +115,14 @@ print_peer(struct tls *ctx, const char *name)
 
 /*
  * One connection: handshake, GET path, body to stdout, close. Returns the HTTP status.
- * With report, prints whether the session was resumed.
+ * With report, prints whether the session was resumed; with timing, the time from
+ * connect() to the first bytes of the response.
  */
 static int
 fetch(struct tls_config *cfg, const char *host, const char *port, const char *path,
-    const char *servername, int report, int peer)
+    const char *servername, int report, int peer, int timing)
 {
+	double t0;
 	struct tls *ctx;
 	char req[2048];
 	char *hdr;
@@ -118,6 +135,7 @@ fetch(struct tls_config *cfg, const char *host, const char *port, const char *pa
 	if (tls_configure(ctx, cfg) == -1)
 		die_tls(ctx, "tls_configure");
 
+	t0 = now_ms_frac();
 	fd = tcp_connect(host, port, -1);	/* a plain blocking socket */
 	if (tls_connect_socket(ctx, fd, servername != NULL ? servername : host) == -1)
 		die_tls(ctx, "tls_connect_socket");
@@ -154,6 +172,10 @@ fetch(struct tls_config *cfg, const char *host, const char *port, const char *pa
 			die_tls(ctx, "tls_read");
 		if (n == 0)
 			break;
+		if (timing) {
+			fprintf(stderr, "nbtls: connect-to-reply ms=%.3f\n", now_ms_frac() - t0);
+			timing = 0;
+		}
 		if (!in_header) {
 			write_all_stdout(buf, (size_t)n);
 			continue;
@@ -208,18 +230,26 @@ main(int argc, char *argv[])
 		{ "insecure-noverify", no_argument, NULL, 'I' },
 		{ "peer", no_argument, NULL, 'P' },
 		{ "keylog", no_argument, NULL, 'L' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cafile = NULL, *alpn = NULL, *servername = NULL;
 	const char *host, *port, *path = "/", *cert = NULL, *key = NULL;
 	uint32_t protocols = 0;
-	int insecure = 0, ch, rounds = 1, peer = 0, keylog = 0, i;
+	int insecure = 0, ch, rounds = 1, peer = 0, keylog = 0, timing = 0, i;
+	long repeat;
 	struct tls_config *cfg;
 
 	while ((ch = getopt_long(argc, argv, "C:a:p:n:rc:k:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': rounds = 2; break;
+		case 'R':
+			if ((repeat = parse_count(optarg)) < 1 || repeat > 100000)
+				usage();
+			rounds = (int)repeat;
+			timing = 1;
+			break;
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
 		case 'P': peer = 1; break;
@@ -258,7 +288,7 @@ main(int argc, char *argv[])
 		config_keylog(cfg);
 
 	for (i = 0; i < rounds; i++) {
-		int status = fetch(cfg, host, port, path, servername, rounds > 1, peer);
+		int status = fetch(cfg, host, port, path, servername, rounds > 1, peer, timing);
 		if (status < 200 || status > 299) {
 			fprintf(stderr, PROG ": server answered HTTP status %d\n", status);
 			return 1;

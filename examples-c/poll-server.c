@@ -1,7 +1,8 @@
 /*
  * poll-server: a nonblocking TLS server driven by poll(2) and the WANT codes.
  *
- *   poll-server -c cert -k key [-a alpn] [-p 1.2|1.3] [-n max-connections] [--echo] port
+ *   poll-server -c cert -k key [-a alpn] [-p 1.2|1.3] [-n max-connections] [--echo]
+ *               [--level] [-t deferred|opportunistic|immediate|none] port
  *   options for sessions and client certificates:
  *               [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... [--keylog]
  *
@@ -17,6 +18,17 @@
  *   HTTP/1.0 200 OK ... hello from nbtls: TLSv1.3 alpn=http/1.1
  * then tls_close() and close the socket.  --echo: send back every byte read
  * until the peer ends the stream, then close.
+ *
+ * --level: read the way level-triggered servers do (libevent's read callbacks, naive
+ * poll loops): once tls_handshake() has returned 0, and after every tls_read() that
+ * returned data or every tls_write() that finished, wait for POLLIN before the next
+ * tls_read().  Such a server relies on the library leaving every byte it has not
+ * decrypted yet in the socket, where poll() sees it; a library that reads ahead makes it
+ * wait forever for a request it already holds.  (A buffer smaller than a record would
+ * also need tls_pending_read(); this one holds the largest request it accepts.)
+ *
+ * -t POLICY (nbtls only): the TLS 1.3 ticket policy, tls_config_set_ticket_policy():
+ * deferred (the default), opportunistic, immediate or none.
  *
  * After tls_close() the socket is half-closed and drained for up to two
  * seconds before close(2) (a "lingering close"), so that bytes the client
@@ -73,6 +85,7 @@ struct conn {
 	struct tls *tls;
 	enum state st, next;
 	short events;		/* what poll() waits for: set from the WANT code */
+	int polled;		/* --level: poll() reported an event since the last TLS call */
 	int failed;
 	long long deadline;	/* ST_LINGER: monotonic ms */
 	size_t inlen;
@@ -82,6 +95,7 @@ struct conn {
 };
 
 static int echo_mode;
+static int level_mode;
 static int verify_client;
 static int any_failed;
 
@@ -89,7 +103,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: " PROG " -c cert -k key [-a alpn] [-p 1.2|1.3] "
-	    "[-n max-connections] [--echo] port\n"
+	    "[-n max-connections] [--echo]\n"
+	    "       [--level] [-t deferred|opportunistic|immediate|none] port\n"
 	    "       [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... "
 	    "[--keylog]\n");
 	exit(1);
@@ -116,6 +131,19 @@ wants(struct conn *c, ssize_t rv)
 		return 0;
 	c->events = events;
 	return 1;
+}
+
+/*
+ * --level: whether a read may go ahead now.  Returns 0 (and waits for POLLIN) unless
+ * poll() reported an event since the last TLS call that finished.
+ */
+static int
+may_read(struct conn *c)
+{
+	if (!level_mode || c->polled)
+		return 1;
+	c->events = POLLIN;
+	return 0;
 }
 
 static void
@@ -208,6 +236,7 @@ step(struct conn *c)
 			    or_dash(tls_conn_servername(c->tls)));
 			log_session(c);
 			c->st = echo_mode ? ST_ECHO_READ : ST_READ_REQ;
+			c->polled = 0;
 			break;
 
 		case ST_READ_REQ:
@@ -217,9 +246,12 @@ step(struct conn *c)
 				c->st = ST_CLOSE;
 				break;
 			}
+			if (!may_read(c))
+				return;
 			n = tls_read(c->tls, c->in + c->inlen, REQ_MAX - c->inlen);
 			if (wants(c, n))
 				return;
+			c->polled = 0;
 			if (n == -1) {
 				conn_fail(c, "tls_read");
 				return;
@@ -240,9 +272,12 @@ step(struct conn *c)
 			break;
 
 		case ST_ECHO_READ:
+			if (!may_read(c))
+				return;
 			n = tls_read(c->tls, c->out, sizeof(c->out));
 			if (wants(c, n))
 				return;
+			c->polled = 0;
 			if (n == -1) {
 				conn_fail(c, "tls_read");
 				return;
@@ -260,6 +295,7 @@ step(struct conn *c)
 		case ST_WRITE:
 			if (c->outoff == c->outlen) {
 				c->st = c->next;
+				c->polled = 0;
 				break;
 			}
 			n = tls_write(c->tls, c->out + c->outoff, c->outlen - c->outoff);
@@ -325,6 +361,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "echo", no_argument, NULL, 'E' },
+		{ "level", no_argument, NULL, 'l' },
 		{ "ticket-key", required_argument, NULL, 'T' },
 		{ "optional", no_argument, NULL, 'o' },
 		{ "sni", required_argument, NULL, 'S' },
@@ -333,7 +370,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cert = NULL, *key = NULL, *alpn = NULL;
-	const char *ticket_keys = NULL, *client_ca = NULL, *sni[16];
+	const char *ticket_keys = NULL, *client_ca = NULL, *sni[16], *policy = NULL;
 	int optional = 0, keylog = 0, nsni = 0, i;
 	uint32_t protocols = 0;
 	long max_conns = 0, accepted = 0, finished = 0;
@@ -344,12 +381,14 @@ main(int argc, char *argv[])
 	size_t nconns = 0, cap = 0;
 	int lfd, ch, next_id = 1;
 
-	while ((ch = getopt_long(argc, argv, "c:k:a:p:n:V:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:k:a:p:n:V:t:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
 		case 'a': alpn = optarg; break;
 		case 'E': echo_mode = 1; break;
+		case 'l': level_mode = 1; break;
+		case 't': policy = optarg; break;
 		case 'T': ticket_keys = optarg; break;
 		case 'V': client_ca = optarg; break;
 		case 'o': optional = 1; break;
@@ -380,6 +419,8 @@ main(int argc, char *argv[])
 
 	cfg = config_new();
 	config_server(cfg, cert, key, alpn, protocols);
+	if (policy != NULL && config_ticket_policy(cfg, policy) == -1)
+		usage();
 	for (i = 0; i < nsni; i++) {
 		char pair[1024], *colon;
 		snprintf(pair, sizeof(pair), "%s", sni[i]);
@@ -451,8 +492,10 @@ main(int argc, char *argv[])
 		for (i = 0; i < nconns; i++) {
 			struct conn *c = conns[i];
 			struct pollfd *p = &pfds[i + (accepting ? 1 : 0)];
-			if (p->revents != 0 || (c->st == ST_LINGER && now_ms() >= c->deadline))
+			if (p->revents != 0 || (c->st == ST_LINGER && now_ms() >= c->deadline)) {
+				c->polled = p->revents != 0;
 				step(c);
+			}
 		}
 		/* Drop finished connections, keeping the order of the rest. */
 		{

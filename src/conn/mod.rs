@@ -115,6 +115,8 @@ pub struct Conn {
     peer: peer::Cache,
     /// Where reading stands in the record stream (fd and callback transports).
     framer: Framer,
+    /// The handshake ended on our own write: push the first write after it (see `write`).
+    push_next_write: bool,
     /// `tls_config_set_read_ahead`: read what the transport has, not one record.
     read_ahead: bool,
     /// Ciphertext read ahead and not yet handed to rustls (read-ahead only; freed when
@@ -189,6 +191,7 @@ impl Conn {
             pending: None,
             peer: peer::Cache::default(),
             framer: Framer::default(),
+            push_next_write: false,
             read_ahead: settings.read_ahead,
             ahead: Vec::new(),
             ahead_pos: 0,
@@ -266,6 +269,9 @@ impl Conn {
                 ))));
             }
             self.flush_queue(Scope::All)?;
+            if std::mem::take(&mut self.push_next_write) {
+                self.io.push();
+            }
             return Ok(std::mem::take(&mut self.taken));
         }
         let mut n = self.tls.writer().write(buf).map_err(|e| self.fail(Error::io("write", &e)))?;
@@ -284,6 +290,9 @@ impl Conn {
         self.taken = n;
         self.flush_queue(Scope::All)?;
         self.taken = 0;
+        if std::mem::take(&mut self.push_next_write) {
+            self.io.push();
+        }
         Ok(n)
     }
 
@@ -601,6 +610,13 @@ impl Conn {
             // The handshake ended on a read and nothing followed it: the peer's last flight
             // is un-ACKed, and its next small write would wait for a delayed ACK under Nagle.
             self.io.quick_ack();
+        } else if self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2) {
+            // A TLS 1.2 handshake that ended on our write (a client's resumption, a server's
+            // full handshake): the peer has nothing to send back, so it delays its ACK, and
+            // our next small write would wait for it under Nagle: push that write. (After
+            // a TLS 1.3 client's Finished servers send tickets, which carry the ACK, and a
+            // request sent at once would cross them and delay the answer instead.)
+            self.push_next_write = true;
         }
         Ok(())
     }
@@ -684,23 +700,77 @@ impl Conn {
         if self.read_ahead {
             return self.read_ahead_record(now);
         }
-        // A stack buffer of the size needed: headers and small records are common.
+        let partial = self.framer.partial_header().len();
+        if self.framer.at_boundary() || partial > 0 {
+            return self.read_header(partial, now);
+        }
+        // The rest of a body whose start (and header) rustls already has.
         match self.framer.want() {
-            n if n <= 64 => self.read_into::<64>(n, now),
-            n if n <= 2048 => self.read_into::<2048>(n, now),
-            n => self.read_into::<{ records::MAX_RECORD }>(n, now),
+            n if n <= 2048 => self.read_body::<2048>(None, n, now),
+            n => self.read_body::<{ records::MAX_RECORD }>(None, n, now),
         }
     }
 
-    fn read_into<const N: usize>(&mut self, want: usize, now: bool) -> io::Result<usize> {
-        let mut buf = [0u8; N];
-        let n = transport_read(&mut *self.io, &mut buf[..want], now)?;
+    /// Reads the rest of a record header. The header is kept until its body's first bytes
+    /// come, so rustls is handed whole records and its buffer stays small (a header alone
+    /// would make it grow its buffer by the header's 5 bytes, and shrink it again, per
+    /// record). A header with no body or an impossible length goes to rustls alone: it
+    /// refuses the record before anything more is read.
+    fn read_header(&mut self, got: usize, now: bool) -> io::Result<usize> {
+        let mut header = [0u8; records::HEADER];
+        header[..got].copy_from_slice(self.framer.partial_header());
+        let n = transport_read(&mut *self.io, &mut header[got..], now)?;
         if n == 0 {
+            // A truncated header still reaches rustls, so the end reads as truncation.
+            Self::hand_over(&mut self.tls, &mut self.pending, &header[..got])?;
             return Self::hand_eof(&mut self.tls, &mut self.pending);
         }
-        self.framer.advance(&buf[..n]);
-        Self::hand_over(&mut self.tls, &mut self.pending, &buf[..n])?;
-        Ok(n)
+        self.framer.advance(&header[got..got + n]);
+        if got + n < records::HEADER {
+            return Ok(n);
+        }
+        let body = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        if body == 0 || body > records::MAX_BODY {
+            Self::hand_over(&mut self.tls, &mut self.pending, &header)?;
+            return Ok(n);
+        }
+        match body {
+            b if b <= 2048 => self.read_body::<{ 2048 + records::HEADER }>(Some(header), b, now),
+            b => self.read_body::<{ records::MAX_RECORD }>(Some(header), b, now),
+        }
+        .map(|m| n + m)
+    }
+
+    /// Reads up to `want` body bytes and hands them to rustls, behind `header` when it has
+    /// not had it yet. A body that is not there yet leaves the header with rustls alone.
+    fn read_body<const N: usize>(
+        &mut self,
+        header: Option<[u8; records::HEADER]>,
+        want: usize,
+        now: bool,
+    ) -> io::Result<usize> {
+        let mut buf = [0u8; N];
+        let off = header.map_or(0, |h| {
+            buf[..records::HEADER].copy_from_slice(&h);
+            records::HEADER
+        });
+        match transport_read(&mut *self.io, &mut buf[off..off + want], now) {
+            Ok(n) if n > 0 => {
+                self.framer.advance(&buf[off..off + n]);
+                Self::hand_over(&mut self.tls, &mut self.pending, &buf[..off + n])?;
+                Ok(n)
+            }
+            other => {
+                Self::hand_over(&mut self.tls, &mut self.pending, &buf[..off])?;
+                match other {
+                    Err(e) if off == 0 || !would_block(&e) => Err(e),
+                    // With the header handed over this read made progress; the body, or the
+                    // EOF, comes with the next one.
+                    _ if off > 0 => Ok(0),
+                    _ => Self::hand_eof(&mut self.tls, &mut self.pending),
+                }
+            }
+        }
     }
 
     /// Read-ahead: one read takes what the transport has (up to [`AHEAD`]); rustls is handed

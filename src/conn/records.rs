@@ -72,6 +72,14 @@ impl Framer {
     pub fn at_boundary(&self) -> bool {
         self.header_got == 0
     }
+
+    /// The header bytes taken so far while the header is incomplete (empty otherwise).
+    pub fn partial_header(&self) -> &[u8] {
+        match usize::from(self.header_got) {
+            HEADER => &[],
+            got => &self.header[..got],
+        }
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub trait Transport: Send {
     /// a Linux TCP socket): the handshake ended on a read with nothing written after it.
     /// No-op where there is no such socket.
     fn quick_ack(&mut self) {}
+    /// Sends now what the kernel holds back under Nagle, once (`TCP_NODELAY` on and off
+    /// again on a TCP socket that does not have it on). No-op where there is no such socket.
+    fn push(&mut self) {}
 }
 
 /// The memory transport: no I/O of its own. Input arrives through `Conn::feed` straight

@@ -144,6 +144,39 @@ impl Transport for FdTransport {
         self.wsock
     }
 
+    fn push(&mut self) {
+        if !self.wsock {
+            return;
+        }
+        let mut on: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        let size = len;
+        // SAFETY: getsockopt/setsockopt read and write one c_int in locals; on a socket that
+        // is not TCP they fail harmlessly, and then nothing is changed.
+        unsafe {
+            let opt = (&mut on as *mut libc::c_int).cast();
+            if libc::getsockopt(self.wfd, libc::IPPROTO_TCP, libc::TCP_NODELAY, opt, &mut len) != 0
+                || on != 0
+            {
+                return;
+            }
+            let one: libc::c_int = 1;
+            let zero: libc::c_int = 0;
+            let set = |v: &libc::c_int| {
+                libc::setsockopt(
+                    self.wfd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_NODELAY,
+                    (v as *const libc::c_int).cast(),
+                    size,
+                )
+            };
+            if set(&one) == 0 {
+                set(&zero);
+            }
+        }
+    }
+
     fn quick_ack(&mut self) {
         #[cfg(target_os = "linux")]
         if self.rsock {

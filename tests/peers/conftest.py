@@ -32,6 +32,7 @@ USE_LIBTLS = os.environ.get("PEERS_LIBTLS", "") == "1"
 BUILD = ROOT / "examples-c" / ("build-libtls" if USE_LIBTLS else "build")
 TEST_TIMEOUT = int(os.environ.get("PEERS_TIMEOUT", "60"))
 STEP_TIMEOUT = 20  # one client run, one readiness wait
+SUMMARY = []  # lines a test adds for the end of the run (the latency figures)
 
 
 def in_ci():
@@ -58,6 +59,14 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("0.0.0.0", 0))
         return s.getsockname()[1]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the figures tests recorded in SUMMARY, also without -s."""
+    if SUMMARY:
+        terminalreporter.section("figures")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)
 
 
 class PeerTestTimeout(Exception):
@@ -211,17 +220,17 @@ def spawn():
 
 @pytest.fixture
 def start_server(spawn):
-    """start_server(make_argv, ready) -> (Proc, port).
+    """start_server(make_argv, ready, **popen_kw) -> (Proc, port).
 
     make_argv(port) builds the command line for a free port; ready is a regex for the
     server's ready line.  If the server exits before it is ready (say, the port was
     taken in between), it is retried on another port.
     """
-    def _start(make_argv, ready):
+    def _start(make_argv, ready, **kw):
         last = None
         for _ in range(3):
             port = free_port()
-            pr = spawn(make_argv(port))
+            pr = spawn(make_argv(port), **kw)
             if pr.wait_for(ready) is not None:
                 return pr, port
             last = pr

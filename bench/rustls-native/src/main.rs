@@ -241,6 +241,19 @@ fn more(t0: f64, n: u64, secs: f64) -> bool {
     n < 4 || cpu() - t0 < secs
 }
 
+/// Read system calls so far, from bench/iocount.so when it is preloaded.
+fn io_reads() -> Option<i64> {
+    // SAFETY: RTLD_DEFAULT is the null handle on glibc; the symbol is `long long f(void)`.
+    unsafe {
+        let f = dlsym(std::ptr::null_mut(), c"bench_io_reads".as_ptr());
+        if f.is_null() {
+            return None;
+        }
+        let f: extern "C" fn() -> i64 = std::mem::transmute(f);
+        Some(f())
+    }
+}
+
 fn result(w: &str, v: f64, unit: &str, hib: bool) {
     println!("RESULT {w} {v:.3} {unit} {}", if hib { 1 } else { 0 });
 }
@@ -301,6 +314,95 @@ fn run_bulk(w: &str, st: &Setup, chunk: usize, secs: f64) {
     }
     let dt = cpu() - t0;
     result(w, sent as f64 / dt / 1e6, "MB_s", true);
+}
+
+/// bulk_record_16k (and _ra, the same here: rustls has one way to read, read_tls's own
+/// buffer size): one 16 KiB record written, then read until WouldBlock; with iocount.so
+/// preloaded, also the read system calls per record, the one that ends each drain included.
+fn run_record(w: &str, st: &Setup, secs: f64) {
+    let (mut c, mut s) = pair(st);
+    handshake(&mut c, &mut s);
+    let data = vec![0x5au8; 16384];
+    let mut rbuf = vec![0u8; 16384];
+    let one = |c: &mut End, s: &mut End, rbuf: &mut [u8]| {
+        c.tls.writer().write_all(&data).unwrap();
+        let mut got = 0;
+        while !c.flush() {
+            got += s.drain(rbuf);
+        }
+        while got < data.len() {
+            got += s.drain(rbuf);
+        }
+    };
+    for _ in 0..64 {
+        one(&mut c, &mut s, &mut rbuf);
+    }
+    let r0 = io_reads();
+    let t0 = cpu();
+    let mut n = 0u64;
+    loop {
+        if n.is_multiple_of(64) && !more(t0, n, secs) {
+            break;
+        }
+        one(&mut c, &mut s, &mut rbuf);
+        n += 1;
+    }
+    let dt = cpu() - t0;
+    result(w, n as f64 * 16384.0 / dt / 1e6, "MB_s", true);
+    if let (Some(r0), Some(r1)) = (r0, io_reads()) {
+        let name = if w.ends_with("_ra") {
+            "reads_per_record_ra"
+        } else {
+            "reads_per_record"
+        };
+        result(name, (r1 - r0) as f64 / n as f64, "count", false);
+    }
+}
+
+/// latency_tcp_ms: fresh connections over loopback TCP with Nagle on, a 50-byte request and
+/// reply each; the median wall-clock time from connect() to the reply. Unlike the C
+/// harnesses the server runs on a second thread over blocking sockets (rustls's StreamOwned),
+/// as a native rustls program would.
+fn run_latency(w: &str, st: &Setup, secs: f64) {
+    use std::net::{TcpListener, TcpStream};
+    let n = if (0.0..0.1).contains(&secs) { 5 } else { 30 };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = st.server.clone();
+    let total = n + 2;
+    let t = std::thread::spawn(move || {
+        for _ in 0..total {
+            let (sock, _) = listener.accept().unwrap();
+            let conn = ServerConnection::new(server.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, sock);
+            let mut req = [0u8; 50];
+            tls.read_exact(&mut req).unwrap();
+            tls.write_all(&[b'r'; 50]).unwrap();
+            tls.flush().unwrap();
+        }
+    });
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut v = Vec::new();
+    for i in 0..total {
+        let t0 = std::time::Instant::now();
+        let sock = TcpStream::connect(addr).unwrap();
+        let conn = ClientConnection::new(st.client.clone(), name.clone()).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        tls.write_all(&[b'q'; 50]).unwrap();
+        let mut resp = [0u8; 50];
+        tls.read_exact(&mut resp).unwrap();
+        if i >= 2 {
+            v.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    t.join().unwrap();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let m = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    result(w, m, "ms", false);
 }
 
 fn req_resp(c: &mut End, s: &mut End, req: &[u8], resp: &[u8], rbuf: &mut [u8]) {
@@ -409,6 +511,10 @@ fn main() {
         "handshake_resumed" => run_handshakes(w, &setup(dir, false, true, None), secs, true),
         "req_resp_us" => run_req_resp(w, &setup(dir, false, false, None), secs),
         "mem_per_conn" => run_mem(&setup(dir, false, false, None)),
+        "bulk_record_16k" | "bulk_record_16k_ra" => {
+            run_record(w, &setup(dir, false, false, None), secs)
+        }
+        "latency_tcp_ms" => run_latency(w, &setup(dir, false, true, None), secs),
         _ if w.starts_with("bulk_") => {
             let suite = match w.split('_').nth(1) {
                 Some("aes128gcm") => TLS13_AES_128_GCM_SHA256,
