@@ -719,7 +719,10 @@ int tls_config_set_session_id(struct tls_config *config,
 // tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
 // was added, and with no valid key no ticket is issued. Adding a key turns the config's
 // automatic rekeying off. It takes effect at once, also for contexts already configured.
-// Tickets are nbtls's own format (docs/sessions.md), not libtls's or OpenSSL's.
+// A ticket resumes only on a server whose session ID context and client-certificate
+// settings (mode, CAs, CRLs, verify depth, insecure flags) equal those it was issued
+// under; elsewhere a full handshake follows. Tickets are nbtls's own format (README,
+// "Server resumption"), not libtls's or OpenSSL's.
 //
 // Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
 // with the same `keyrev`.
@@ -730,6 +733,8 @@ int tls_config_add_ticket_key(struct tls_config *config,
 
 // Makes a server require a client certificate, verified against the config's CA
 // certificates (and CRLs) within the verify depth; the handshake fails without one.
+// Sessions resume only where these settings are the same; a resumed session does not
+// verify its stored certificate again (README, "Server resumption").
 void tls_config_verify_client(struct tls_config *config);
 
 // Makes a server ask for a client certificate: a client may send none, but one that is

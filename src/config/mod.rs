@@ -3,6 +3,7 @@
 //! A [`Config`] is shared (`Arc`) and thread-safe. Every setter bumps a generation; the first
 //! `tls_configure` of a generation builds the rustls config for its role once, and every
 //! context configured from the same generation shares it (and so the session cache).
+pub mod binding;
 pub mod keylog;
 pub mod pem;
 pub mod sni;
@@ -18,7 +19,7 @@ use rustls::client::ClientSessionMemoryCache;
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateRevocationListDer;
-use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache, StoresServerSessions};
+use rustls::server::{NoServerSessionStorage, ServerSessionMemoryCache};
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 
 use crate::error::{Code, Error, Result};
@@ -395,15 +396,24 @@ impl Config {
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| Error::arg(format!("protocols: {e}")))?;
-        let builder = match s.client_auth {
-            ClientAuth::Off => builder.with_no_client_auth(),
-            auth => builder.with_client_cert_verifier(Arc::new(verify::ClientVerifier::new(
-                roots(s)?,
-                provider,
-                crls(s)?,
-                auth == ClientAuth::Optional,
-                s.verify_depth.max(0) as usize,
-            )?)),
+        // The client CAs and CRLs are loaded once, for the verifier and for the binding
+        // that keeps sessions made under other client-certificate settings from resuming.
+        let client = match s.client_auth {
+            ClientAuth::Off => None,
+            ClientAuth::Required | ClientAuth::Optional => Some((roots(s)?, crls(s)?)),
+        };
+        let binding = binding::digest(s, client.as_ref().map(|(r, c)| (r, &c[..])));
+        let builder = match client {
+            None => builder.with_no_client_auth(),
+            Some((roots, crls)) => {
+                builder.with_client_cert_verifier(Arc::new(verify::ClientVerifier::new(
+                    roots,
+                    provider,
+                    crls,
+                    s.client_auth == ClientAuth::Optional,
+                    s.verify_depth.max(0) as usize,
+                )?))
+            }
         };
         let mut cfg = builder.with_cert_resolver(Arc::new(resolver));
         cfg.alpn_protocols = s.alpn.clone();
@@ -416,15 +426,12 @@ impl Config {
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };
         cfg.max_tls13_tickets = if no_tickets { 0 } else { s.max_tickets };
         if !no_tickets {
-            cfg.ticketer = Arc::new(tickets::Ticketer::new(
-                self.tickets.clone(),
-                s.session_lifetime,
-                s.session_id,
-            ));
+            cfg.ticketer =
+                Arc::new(tickets::Ticketer::new(self.tickets.clone(), s.session_lifetime, binding));
         }
         cfg.session_storage = match self.caches().1 {
             Some(cache) if s.session_lifetime > 0 => {
-                Arc::new(Scoped { inner: cache, context: s.session_id })
+                Arc::new(binding::BoundSessions::new(cache, binding))
             }
             _ => Arc::new(NoServerSessionStorage {}),
         };
@@ -517,37 +524,6 @@ fn add_dir(dir: &Path, add: &mut dyn FnMut(&[u8], &str) -> Result<()>) -> Result
         }
     }
     Ok(())
-}
-
-/// The server's session-ID cache as one generation uses it: sessions stored under one
-/// session ID context are found only under the same context (`tls_config_set_session_id`).
-#[derive(Debug)]
-struct Scoped {
-    inner: Arc<ServerSessionMemoryCache>,
-    context: [u8; tickets::SESSION_ID_SIZE],
-}
-
-impl Scoped {
-    fn key(&self, id: &[u8]) -> Vec<u8> {
-        let mut k = self.context.to_vec();
-        k.extend_from_slice(id);
-        k
-    }
-}
-
-impl StoresServerSessions for Scoped {
-    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
-        self.inner.put(self.key(&key), value)
-    }
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner.get(&self.key(key))
-    }
-    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.inner.take(&self.key(key))
-    }
-    fn can_cache(&self) -> bool {
-        self.inner.can_cache()
-    }
 }
 
 /// The CRLs of `tls_config_set_crl_*`.

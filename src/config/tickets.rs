@@ -1,14 +1,21 @@
 //! Session ticket keys: a random key per config that rotates by itself, or the keys a
 //! program adds with `tls_config_add_ticket_key` so that several processes (or machines)
-//! given the same keys resume each other's sessions. docs/sessions.md is the specification:
+//! given the same keys resume each other's sessions. The README's "Server resumption"
+//! section is the specification:
 //!
 //! - each 48-byte key becomes an AES-256-GCM key by HKDF-SHA256 (salt [`HKDF_SALT`], the 48
 //!   bytes as input keying material, info [`HKDF_INFO`]);
-//! - a ticket is `"nbt1" || keyrev (4 bytes, big-endian) || nonce (12 random bytes) ||
-//!   AES-256-GCM(plaintext)` with the first 8 bytes and the config's 32-byte session ID
-//!   context as additional data;
+//! - a ticket is `"nbt2" || keyrev (4 bytes, big-endian) || nonce (12 random bytes) ||
+//!   AES-256-GCM(plaintext)` with the first 8 bytes and the config's 32-byte binding
+//!   ([`super::binding`]: the session ID context and the client-certificate settings) as
+//!   additional data, so a ticket opens only under the settings it was issued under;
+//! - the automatic key (rustls's ticketer, which takes no additional data) encrypts the
+//!   binding followed by the plaintext, and a ticket whose binding differs is refused;
 //! - at most [`MAX_KEYS`] keys; the newest encrypts, older ones only decrypt; each is valid
 //!   for the session lifetime after it was added; with no valid key no ticket is issued.
+//!
+//! "nbt1" tickets (made before the binding, with the session ID context alone as additional
+//! data) are refused like any undecryptable ticket: a full handshake follows.
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -17,6 +24,7 @@ use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
 use rustls::server::ProducesTickets;
 
+use super::binding::Binding;
 use crate::error::{Code, Error, Result};
 
 /// The length of a ticket key (libtls's `TLS_TICKET_KEY_SIZE`).
@@ -27,9 +35,10 @@ pub const MAX_KEYS: usize = 4;
 pub const HKDF_SALT: &[u8] = b"nbtls ticket key";
 /// The HKDF info.
 pub const HKDF_INFO: &[u8] = b"nbtls ticket key v1 aes-256-gcm";
-/// The first bytes of every ticket made from an added key.
-pub const MAGIC: &[u8; 4] = b"nbt1";
+/// The first bytes of every ticket made from an added key ("nbt1": before the binding).
+pub const MAGIC: &[u8; 4] = b"nbt2";
 const HEADER: usize = 4 + 4 + aead::NONCE_LEN;
+const BINDING_LEN: usize = std::mem::size_of::<Binding>();
 
 /// The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
 pub const SESSION_ID_SIZE: usize = 32;
@@ -118,10 +127,10 @@ impl TicketKeys {
         !self.lock().is_empty()
     }
 
-    fn aad(header: &[u8], context: &[u8; SESSION_ID_SIZE]) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(header.len() + SESSION_ID_SIZE);
+    fn aad(header: &[u8], binding: &Binding) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(header.len() + BINDING_LEN);
         aad.extend_from_slice(header);
-        aad.extend_from_slice(context);
+        aad.extend_from_slice(binding);
         aad
     }
 
@@ -130,13 +139,13 @@ impl TicketKeys {
         &self,
         plain: &[u8],
         lifetime: u32,
-        context: &[u8; SESSION_ID_SIZE],
+        binding: &Binding,
         now: Instant,
     ) -> Option<Vec<u8>> {
         let keys = self.lock();
         if keys.is_empty() {
-            let mut p = Vec::with_capacity(SESSION_ID_SIZE + plain.len());
-            p.extend_from_slice(context);
+            let mut p = Vec::with_capacity(BINDING_LEN + plain.len());
+            p.extend_from_slice(binding);
             p.extend_from_slice(plain);
             return self.auto.encrypt(&p);
         }
@@ -147,7 +156,7 @@ impl TicketKeys {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&key.rev.to_be_bytes());
         out.extend_from_slice(&nonce);
-        let aad = Self::aad(&out[..8], context);
+        let aad = Self::aad(&out[..8], binding);
         let mut body = plain.to_vec();
         key.aead
             .seal_in_place_append_tag(
@@ -165,14 +174,14 @@ impl TicketKeys {
         &self,
         ticket: &[u8],
         lifetime: u32,
-        context: &[u8; SESSION_ID_SIZE],
+        binding: &Binding,
         now: Instant,
     ) -> Option<Vec<u8>> {
         let keys = self.lock();
         if keys.is_empty() {
             let p = self.auto.decrypt(ticket)?;
-            return (p.len() >= SESSION_ID_SIZE && p[..SESSION_ID_SIZE] == context[..])
-                .then(|| p[SESSION_ID_SIZE..].to_vec());
+            return (p.len() >= BINDING_LEN && p[..BINDING_LEN] == binding[..])
+                .then(|| p[BINDING_LEN..].to_vec());
         }
         if ticket.len() < HEADER + aead::AES_256_GCM.tag_len() || &ticket[..4] != MAGIC {
             return None;
@@ -180,7 +189,7 @@ impl TicketKeys {
         let rev = u32::from_be_bytes(ticket[4..8].try_into().ok()?);
         let key = keys.iter().find(|k| k.rev == rev && k.valid(now, lifetime))?;
         let nonce = Nonce::try_assume_unique_for_key(&ticket[8..HEADER]).ok()?;
-        let aad = Self::aad(&ticket[..8], context);
+        let aad = Self::aad(&ticket[..8], binding);
         let mut body = ticket[HEADER..].to_vec();
         let plain = key.aead.open_in_place(nonce, Aad::from(&aad[..]), &mut body).ok()?;
         Some(plain.to_vec())
@@ -188,18 +197,18 @@ impl TicketKeys {
 }
 
 /// The ticket keys as one config generation uses them: with its session lifetime and
-/// session ID context.
+/// binding.
 #[derive(Debug)]
 pub struct Ticketer {
     keys: Arc<TicketKeys>,
     lifetime: u32,
-    context: [u8; SESSION_ID_SIZE],
+    binding: Binding,
 }
 
 impl Ticketer {
-    /// The keys with a generation's lifetime (seconds) and session ID context.
-    pub fn new(keys: Arc<TicketKeys>, lifetime: u32, context: [u8; SESSION_ID_SIZE]) -> Self {
-        Self { keys, lifetime, context }
+    /// The keys with a generation's lifetime (seconds) and binding.
+    pub fn new(keys: Arc<TicketKeys>, lifetime: u32, binding: Binding) -> Self {
+        Self { keys, lifetime, binding }
     }
 }
 
@@ -211,10 +220,10 @@ impl ProducesTickets for Ticketer {
         self.lifetime
     }
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        self.keys.encrypt_at(plain, self.lifetime, &self.context, Instant::now())
+        self.keys.encrypt_at(plain, self.lifetime, &self.binding, Instant::now())
     }
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
-        self.keys.decrypt_at(cipher, self.lifetime, &self.context, Instant::now())
+        self.keys.decrypt_at(cipher, self.lifetime, &self.binding, Instant::now())
     }
 }
 
@@ -222,7 +231,7 @@ impl ProducesTickets for Ticketer {
 mod tests {
     use super::*;
 
-    const CTX: [u8; SESSION_ID_SIZE] = [0; SESSION_ID_SIZE];
+    const CTX: Binding = [0; BINDING_LEN];
 
     #[test]
     fn the_newest_encrypts_older_ones_decrypt_until_they_expire() {
@@ -230,7 +239,7 @@ mod tests {
         let keys = TicketKeys::new().unwrap();
         keys.add_at(1, &[1; 48], t0).unwrap();
         let old = keys.encrypt_at(b"one", 100, &CTX, t0).unwrap();
-        assert_eq!(&old[..8], b"nbt1\0\0\0\x01");
+        assert_eq!(&old[..8], b"nbt2\0\0\0\x01");
         keys.add_at(2, &[2; 48], t0 + Duration::from_secs(50)).unwrap();
         let new = keys.encrypt_at(b"two", 100, &CTX, t0 + Duration::from_secs(60)).unwrap();
         assert_eq!(&new[4..8], &2u32.to_be_bytes());
@@ -241,8 +250,8 @@ mod tests {
         assert!(keys.decrypt_at(&new, 100, &CTX, t0 + Duration::from_secs(101)).is_some());
         // With the newest key expired no ticket is issued.
         assert!(keys.encrypt_at(b"x", 100, &CTX, t0 + Duration::from_secs(151)).is_none());
-        // Another session ID context does not decrypt.
-        assert!(keys.decrypt_at(&new, 100, &[1; SESSION_ID_SIZE], t0).is_none());
+        // Another binding does not decrypt.
+        assert!(keys.decrypt_at(&new, 100, &[1; BINDING_LEN], t0).is_none());
     }
 
     #[test]
@@ -273,5 +282,36 @@ mod tests {
         let t = a.encrypt_at(b"session", 60, &CTX, now).unwrap();
         assert_eq!(b.decrypt_at(&t, 60, &CTX, now).unwrap(), b"session");
         assert!(c.decrypt_at(&t, 60, &CTX, now).is_none());
+    }
+
+    #[test]
+    fn a_ticket_opens_only_under_its_binding() {
+        let now = Instant::now();
+        let other: Binding = [1; BINDING_LEN];
+        // The automatic key: the binding travels inside the encrypted ticket.
+        let auto = TicketKeys::new().unwrap();
+        let t = auto.encrypt_at(b"session", 60, &CTX, now).unwrap();
+        assert_eq!(auto.decrypt_at(&t, 60, &CTX, now).unwrap(), b"session");
+        assert!(auto.decrypt_at(&t, 60, &other, now).is_none());
+        // An added key: the binding is additional data.
+        let keys = TicketKeys::new().unwrap();
+        keys.add(1, &[1; 48]).unwrap();
+        let t = keys.encrypt_at(b"session", 60, &CTX, now).unwrap();
+        assert!(keys.decrypt_at(&t, 60, &other, now).is_none());
+        // A ticket of the format before the binding ("nbt1", the session ID context as
+        // additional data) under the same key: refused, so a full handshake follows.
+        let mut old = b"nbt1\0\0\0\x01".to_vec();
+        old.extend_from_slice(&[9; aead::NONCE_LEN]);
+        let mut body = b"session".to_vec();
+        let aad = TicketKeys::aad(&old[..8], &[0; SESSION_ID_SIZE]);
+        let nonce = Nonce::assume_unique_for_key([9; aead::NONCE_LEN]);
+        keys.lock()[0]
+            .aead
+            .seal_in_place_append_tag(nonce, Aad::from(&aad[..]), &mut body)
+            .unwrap();
+        old.extend_from_slice(&body);
+        assert!(keys.decrypt_at(&old, 60, &CTX, now).is_none());
+        old[..4].copy_from_slice(MAGIC);
+        assert!(keys.decrypt_at(&old, 60, &CTX, now).is_none());
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Once};
 use super::transport::pipe;
 use super::*;
 use crate::config::sni::Keypair;
-use crate::config::{ClientAuth, Config};
+use crate::config::{ClientAuth, Config, Settings, TicketPolicy};
 use crate::policy::{PROTO_TLS1_2, PROTO_TLS1_3};
 
 fn certs() -> PathBuf {
@@ -263,6 +263,53 @@ fn client_verify_depth_counts_intermediates() {
     })
     .unwrap();
     connect(&c, &s, "localhost").unwrap();
+}
+
+/// One config reconfigured between two listeners: its generations share the automatic
+/// ticket key and the session-ID cache, but a session resumes only under the client
+/// certificate settings it was made under (README "Server resumption"), over TLS 1.3
+/// tickets, TLS 1.2 tickets and TLS 1.2 session IDs. capi-tests/sessions_tenants.c tries the
+/// client-auth modes and CAs, with shared ticket keys too.
+#[test]
+fn a_session_resumes_only_under_the_client_certificate_settings_it_was_made_under() {
+    type Edit = fn(&mut Settings);
+    let changes: [(&str, Edit, bool); 6] = [
+        ("nothing", |_| {}, true),
+        ("the session lifetime, to the same value", |s| s.session_lifetime = 7200, true),
+        ("verify depth", |s| s.verify_depth = 1, false),
+        ("optional", |s| s.client_auth = ClientAuth::Optional, false),
+        ("insecure noverifytime", |s| s.checks.time = false, false),
+        ("insecure noverifyname", |s| s.checks.name = false, false),
+    ];
+    let carriers = [
+        ("TLS 1.3 ticket", PROTO_TLS1_3, TicketPolicy::Deferred),
+        ("TLS 1.2 ticket", PROTO_TLS1_2, TicketPolicy::Deferred),
+        ("TLS 1.2 session ID", PROTO_TLS1_2, TicketPolicy::None),
+    ];
+    for (carrier, proto, policy) in carriers {
+        for (what, change, resumes) in changes {
+            let scfg = server_config(proto);
+            scfg.edit(|s| {
+                s.client_auth = ClientAuth::Required;
+                s.ticket_policy = policy;
+                Ok(())
+            })
+            .unwrap();
+            let ccfg = client_config(proto);
+            with_client_cert(&ccfg, "client");
+            let (c, _) = connect(&ccfg, &scfg, "localhost").unwrap();
+            assert!(!resumed(&c));
+            scfg.edit(|s| {
+                change(s);
+                Ok(())
+            })
+            .unwrap();
+            let (c, s) = connect(&ccfg, &scfg, "localhost").unwrap();
+            assert_eq!(resumed(&c), resumes, "{carrier}: changed {what}");
+            assert_eq!(resumed(&s), resumes, "{carrier}: changed {what}");
+            assert!(s.peer().unwrap().is_some(), "{carrier}: changed {what}");
+        }
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Exports of issue 6: session caches and ticket keys, client certificates, SNI keypairs,
-//! OCSP stapling, CRLs and the `tls_peer_*` accessors. docs/sessions.md is the reference.
+//! OCSP stapling, CRLs and the `tls_peer_*` accessors. The README's "Sessions, client
+//! certificates, SNI and the peer certificate" section is the reference.
 use std::ffi::{c_char, c_int, c_uchar, c_void};
 
 use crate::config::sni::Keypair;
@@ -136,7 +137,10 @@ pub extern "C" fn tls_config_set_session_id(
 /// tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
 /// was added, and with no valid key no ticket is issued. Adding a key turns the config's
 /// automatic rekeying off. It takes effect at once, also for contexts already configured.
-/// Tickets are nbtls's own format (docs/sessions.md), not libtls's or OpenSSL's.
+/// A ticket resumes only on a server whose session ID context and client-certificate
+/// settings (mode, CAs, CRLs, verify depth, insecure flags) equal those it was issued
+/// under; elsewhere a full handshake follows. Tickets are nbtls's own format (README,
+/// "Server resumption"), not libtls's or OpenSSL's.
 ///
 /// Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
 /// with the same `keyrev`.
@@ -160,6 +164,8 @@ pub extern "C" fn tls_config_add_ticket_key(
 
 /// Makes a server require a client certificate, verified against the config's CA
 /// certificates (and CRLs) within the verify depth; the handshake fails without one.
+/// Sessions resume only where these settings are the same; a resumed session does not
+/// verify its stored certificate again (README, "Server resumption").
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_verify_client(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.client_auth = ClientAuth::Required))
