@@ -81,7 +81,7 @@ def handshake_both(wire, rounds=100):
     nb_done = py_done = False
     for _ in range(rounds):
         if not nb_done:
-            nb_done = nb_try(wire.nb.handshake) is None and _handshake_done(wire.nb)
+            nb_done = _handshake_done(wire.nb)   # once: a second call after success fails
         if not py_done:
             py_done = wire.py.try_(wire.py.obj.do_handshake) is not None or \
                 _py_done(wire.py)
