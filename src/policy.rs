@@ -1,7 +1,8 @@
 //! Secure defaults as data: versions, the ring provider, protocol bit values.
 use std::sync::Arc;
 
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::ring::kx_group;
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::SupportedProtocolVersion;
 
 /// libtls's `TLS_PROTOCOL_TLSv1_0`.
@@ -17,11 +18,28 @@ pub const PROTOCOLS_ALL: u32 = PROTO_TLS1_0 | PROTO_TLS1_1 | PROTO_TLS1_2 | PROT
 /// The default: TLS 1.2 and 1.3.
 pub const PROTOCOLS_DEFAULT: u32 = PROTO_TLS1_2 | PROTO_TLS1_3;
 
-/// The crypto provider every config uses: ring, passed explicitly (never process-wide).
+/// The key exchange groups, in preference order: X25519MLKEM768 (hybrid post-quantum, TLS 1.3
+/// only), X25519, P-256, P-384. Pinned here, never taken from rustls's defaults, which
+/// change between releases (0.23.48 put P-384 first).
+pub fn kx_groups() -> Vec<&'static dyn SupportedKxGroup> {
+    vec![crate::kx::X25519MLKEM768, kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1]
+}
+
+/// The crypto provider every config uses: ring for everything but ML-KEM, our key exchange
+/// groups, passed explicitly (never process-wide). Built once.
 pub fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: once_cell::sync::OnceCell<Arc<CryptoProvider>> =
         once_cell::sync::OnceCell::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+    PROVIDER
+        .get_or_init(|| {
+            // rustls 0.23.48 deprecates ring's default_provider() (no post-quantum groups) yet
+            // offers ring's random source and key loader only through it; the groups it
+            // brings are replaced.
+            #[expect(deprecated)]
+            let ring = rustls::crypto::ring::default_provider();
+            Arc::new(CryptoProvider { kx_groups: kx_groups(), ..ring })
+        })
+        .clone()
 }
 
 /// The rustls versions enabled by a libtls protocol mask; TLS 1.0/1.1 bits are ignored
@@ -100,12 +118,25 @@ mod tests {
         assert_eq!(parse_protocols("!tlsv1.0:!tlsv1.1"), Some(PROTOCOLS_DEFAULT));
         assert_eq!(parse_protocols("tlsv1.2,!tlsv1.2"), Some(0));
         // A negation after the set emptied starts from all again, as in libtls.
-        assert_eq!(parse_protocols("tlsv1.2,!tlsv1.2,!tlsv1.3"), Some(PROTOCOLS_ALL & !PROTO_TLS1_3));
+        assert_eq!(
+            parse_protocols("tlsv1.2,!tlsv1.2,!tlsv1.3"),
+            Some(PROTOCOLS_ALL & !PROTO_TLS1_3)
+        );
         assert_eq!(parse_protocols("!all"), Some(0));
         // Empty strings and empty elements are errors, so are '-' and '+' and trailing blanks.
-        for bad in ["", ",", "tlsv1.2,", ",tlsv1.2", "tlsv1.2,,tlsv1.3", "-tlsv1.0", "+tlsv1.2",
-            "tlsv1.2 ", "!", "tlsv1.4", "tlsv1.2;tlsv1.3"]
-        {
+        for bad in [
+            "",
+            ",",
+            "tlsv1.2,",
+            ",tlsv1.2",
+            "tlsv1.2,,tlsv1.3",
+            "-tlsv1.0",
+            "+tlsv1.2",
+            "tlsv1.2 ",
+            "!",
+            "tlsv1.4",
+            "tlsv1.2;tlsv1.3",
+        ] {
             assert_eq!(parse_protocols(bad), None, "{bad:?}");
         }
     }
