@@ -67,6 +67,8 @@ pub struct Info {
     pub servername: Option<String>,
     /// Whether this connection resumed an earlier session.
     pub resumed: bool,
+    /// The key exchange group's name; `None` on a TLS 1.2 resumption (no key exchange).
+    pub group: Option<&'static str>,
 }
 
 /// Which bytes to flush.
@@ -589,6 +591,7 @@ impl Conn {
             alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
             servername,
             resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
+            group: crate::conn::names::group(&self.tls),
         }
     }
 
@@ -847,5 +850,7 @@ pub mod names;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pq;
 #[cfg(test)]
 mod tests_sessions;

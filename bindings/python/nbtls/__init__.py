@@ -408,6 +408,11 @@ class Context:
     def selected_alpn_protocol(self):
         return _str(_c.tls_conn_alpn_selected(self.handle))
 
+    def group(self):
+        """The key exchange group's name ("X25519MLKEM768", "X25519", ...), or None before
+        the handshake and on a TLS 1.2 resumption."""
+        return _str(_c.tls_conn_group(self.handle))
+
     def servername(self):
         return _str(_c.tls_conn_servername(self.handle))
 

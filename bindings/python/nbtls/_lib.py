@@ -98,6 +98,7 @@ _PROTOTYPES = {
     "tls_conn_version": (_s, [_p]),
     "tls_conn_cipher": (_s, [_p]),
     "tls_conn_alpn_selected": (_s, [_p]),
+    "tls_conn_group": (_s, [_p]),
     "tls_conn_servername": (_s, [_p]),
     "tls_conn_tickets_received": (_i, [_p]),
     "tls_conn_session_resumed": (_i, [_p]),
