@@ -62,6 +62,7 @@ _PROTOTYPES = {
     "tls_config_set_keypair_mem": (_i, [_p, _buf, _z, _buf, _z]),
     "tls_config_set_protocols": (_i, [_p, _u32]),
     "tls_config_set_alpn": (_i, [_p, _s]),
+    "tls_config_set_ecdhecurves": (_i, [_p, _s]),
     "tls_config_insecure_noverifycert": (None, [_p]),
     "tls_config_insecure_noverifyname": (None, [_p]),
     "tls_config_insecure_noverifytime": (None, [_p]),
