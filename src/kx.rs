@@ -188,6 +188,45 @@ mod tests {
         assert_eq!(c.secret_bytes(), server.secret.secret_bytes());
     }
 
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// Known answers from kyber-py 1.2.0, an independent pure-Python FIPS 203
+    /// implementation: ML_KEM_768._keygen_internal(d = 00..1f, z = 20..3f) and
+    /// _encaps_internal(ek, m = 40..5f); the keys and ciphertext as SHA3-256 digests.
+    /// (The crate's NIST/ACVP vectors run in the libcrux repository.)
+    #[test]
+    fn mlkem768_known_answers_match_an_independent_implementation() {
+        let seed: [u8; 64] = std::array::from_fn(|i| i as u8);
+        let m: [u8; 32] = std::array::from_fn(|i| 64 + i as u8);
+        let kp = mlkem768::generate_key_pair(seed);
+        let sha3 = |b: &[u8]| hex(&libcrux_sha3::sha256(b));
+        assert_eq!(
+            sha3(kp.pk()),
+            "a24e16d8f8f9383a95b77050f4d9fd2f5733eec1d63ef3c23ebf9918173669a7"
+        );
+        assert_eq!(
+            sha3(kp.sk()),
+            "1149f17c3c4ac6ab1e3e2d9d8bd0171355ac0fa31bb8855c48ceade874c0864b"
+        );
+        let (ct, ss) = mlkem768::encapsulate(kp.public_key(), m);
+        assert_eq!(
+            sha3(ct.as_slice()),
+            "b4cfbd24cef67afd3764276c6980e0f88f8e9ca57f59b7f12fe1a9c1e72f4710"
+        );
+        assert_eq!(hex(&ss), "9cddd089ffe70e3996e76f7c8d06746df34d07e8657bc0fcf2bb0e1c3084aea1");
+        assert_eq!(mlkem768::decapsulate(kp.private_key(), &ct), ss);
+        // Implicit rejection: the first ciphertext bit flipped gives kyber-py's J(z, c').
+        let mut bad = *ct.as_slice();
+        bad[0] ^= 1;
+        let rejected = mlkem768::decapsulate(kp.private_key(), &MlKem768Ciphertext::from(bad));
+        assert_eq!(
+            hex(&rejected),
+            "dcfc80c6db46ff7028e3a4398651c063ae7a42c107a6dc8cb07141861698ab92"
+        );
+    }
+
     #[test]
     fn tls13_only() {
         assert!(X25519MLKEM768.usable_for_version(ProtocolVersion::TLSv1_3));
