@@ -12,7 +12,7 @@ export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
 .PHONY: lint bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
-        examples demo bench install clean soak soak-quick tsan
+        examples demo bench install clean soak soak-quick tsan pq-peer
 
 all: lib
 
@@ -62,8 +62,12 @@ valgrind: lib certs
 	@# the plain builds from test-c run again under valgrind (leaks and invalid accesses)
 	SANITIZE=valgrind sh capi-tests/run.sh
 
-peers: lib certs examples
+peers: lib certs examples pq-peer
 	$(PYTHON) -m pytest -q -rs tests/peers
+
+# The independent X25519MLKEM768 peer (rustls + aws-lc-rs) for tests/peers/test_pq.py.
+pq-peer:
+	$(CARGO) build --release --locked --manifest-path tests/pq-peer/Cargo.toml
 
 examples: lib
 	$(MAKE) -C examples-c

@@ -28,6 +28,21 @@
 // The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
 #define SESSION_ID_SIZE 32
 
+// ML-KEM-768 encapsulation key length (FIPS 203: 384·k + 32, k = 3).
+#define MLKEM768_EK_LEN 1184
+
+// ML-KEM-768 ciphertext length.
+#define MLKEM768_CT_LEN 1088
+
+// The client's key share: encapsulation key, then X25519 public key.
+#define CLIENT_SHARE_LEN (MLKEM768_EK_LEN + X25519_LEN)
+
+// The server's key share: ciphertext, then X25519 public key.
+#define SERVER_SHARE_LEN (MLKEM768_CT_LEN + X25519_LEN)
+
+// The shared secret: ML-KEM's 32 bytes, then X25519's 32.
+#define SECRET_LEN 64
+
 // The libtls API version this header implements.
 #define TLS_API 20200120
 
@@ -297,11 +312,14 @@ int tls_config_set_keypair_mem(struct tls_config *config,
 // Returns 0, or -1 for bits libtls does not define.
 int tls_config_set_protocols(struct tls_config *config, uint32_t protocols);
 
-// Parses a libtls protocol string ("secure", "default", "legacy", "all", "tlsv1.2",
-// "tlsv1.3", …, "!" or "-" to remove, separated by "," or ":") into `*protocols`.
+// Parses a libtls protocol string into `*protocols`, exactly as libtls does: names
+// ("secure", "default", "legacy", "all", "tlsv1", "tlsv1.0" … "tlsv1.3", any case)
+// separated by "," or ":", leading blanks skipped, "!" before a name removes it; a list
+// that starts with a removal starts from all protocols ("!tlsv1.0" is all but TLS 1.0).
 // NULL means "default".
 //
-// Returns 0, or -1 for an unknown word or a NULL `protocols`.
+// Returns 0, or -1 for an empty string, an empty element ("tlsv1.2,"), a "-" or "+"
+// prefix, an unknown name or a NULL `protocols`; `*protocols` is then unchanged.
 int tls_config_parse_protocols(uint32_t *protocols, const char *protostr);
 
 // Sets the ALPN protocols offered (client) or accepted (server), in preference order, as a
@@ -423,9 +441,11 @@ int tls_accept_cbs(struct tls *ctx,
 
 // Runs the handshake.
 //
-// Returns 0 once it is complete (also when it already was; libtls returns -1 then),
-// TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport would block (call again when it
-// is ready), or -1 on failure. A TLS 1.3 server returns 0 with its tickets still queued
+// Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
+// would block (call again when it is ready), or -1 on failure. As in libtls, a call after
+// the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
+// with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
+// usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
 // under the default ticket policy; they leave with the next write-side call.
 // Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
 // this returns 0, whatever the peer sent after it is still in the transport, so a program
@@ -544,6 +564,13 @@ const char *tls_conn_alpn_selected(struct tls *ctx);
 // the name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
 
+// Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
+// spell it: "X25519MLKEM768" (hybrid post-quantum), "X25519", "P-256" or "P-384".
+//
+// Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
+// key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
+const char *tls_conn_group(struct tls *ctx);
+
 // Sets a callback that receives the secrets of every handshake of the contexts configured
 // from `config` afterwards (clients and servers), one NSS key log line per call:
 // "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
@@ -598,9 +625,10 @@ int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
 int tls_config_set_dheparams(struct tls_config *config, const char *params);
 
 // Sets the key exchange groups allowed, in preference order, from a list separated by ','
-// or ':': "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1").
-// NULL or "default" means the default, X25519, P-256 and P-384. Curves OpenSSL knows but
-// nbtls lacks (P-521, P-224, X448) are skipped.
+// or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
+// "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
+// "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
+// OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
 //
 // Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
 int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);

@@ -11,6 +11,7 @@
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod kx;
 pub mod policy;
 
 mod ffi;

@@ -439,6 +439,19 @@ impl Pair {
                 first
             }
             Err(Stop::Want(_)) => false,
+            // libtls: a handshake after completion fails and the connection stays usable.
+            Err(Stop::Fail(e)) if e.msg == "handshake already completed" => {
+                assert_eq!(e.code, nbtls::Code::Unknown);
+                assert_ne!(s.conn.phase(), Phase::Handshaking, "{}: not completed", s.name);
+                assert_ne!(
+                    s.conn.phase(),
+                    Phase::Failed,
+                    "{}: a second handshake failed it",
+                    s.name
+                );
+                s.handshake_done = true;
+                false
+            }
             Err(Stop::Fail(e)) => {
                 self.check_failure(i, &e, "handshake");
                 false
@@ -932,14 +945,18 @@ pub fn transcript(v: Variant, key_update: bool) -> (Vec<u8>, Vec<u8>) {
             }
         }
     };
+    let (mut rc, mut rs) = (Err(Stop::Want(Want::Read)), Err(Stop::Want(Want::Read)));
     for _ in 0..10 {
-        let _ = c.handshake();
+        if rc != Ok(()) {
+            rc = c.handshake();
+        }
         pump(&mut c, &mut s, &mut wire);
-        let _ = s.handshake();
+        if rs != Ok(()) {
+            rs = s.handshake();
+        }
         pump(&mut c, &mut s, &mut wire);
     }
-    assert_eq!(c.handshake(), Ok(()));
-    assert_eq!(s.handshake(), Ok(()));
+    assert_eq!((rc, rs), (Ok(()), Ok(())));
     let mut plain = [0u8; 256];
     assert!(c.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").is_ok());
     pump(&mut c, &mut s, &mut wire);

@@ -105,7 +105,7 @@ pub struct Settings {
     /// Cipher suites in preference order (`tls_config_set_ciphers`); `None`: all of ring's.
     pub ciphers: Option<Vec<SupportedCipherSuite>>,
     /// Key exchange groups in preference order (`tls_config_set_ecdhecurves`); `None`:
-    /// X25519, P-256, P-384.
+    /// X25519MLKEM768, X25519, P-256, P-384 (`policy::kx_groups`).
     pub groups: Option<Vec<&'static dyn SupportedKxGroup>>,
     /// A server picks the suite by its own preference (libtls's default) or the client's.
     pub prefer_server_ciphers: bool,

@@ -192,18 +192,23 @@ pub fn parse_ciphers(s: &str) -> Result<Vec<SupportedCipherSuite>> {
     Ok(chosen)
 }
 
-/// The key exchange groups a libtls curve list names, in preference order. NULL (None) and
-/// "default" mean the default (X25519, P-256, P-384). Curves OpenSSL knows but rustls's ring
-/// provider lacks (P-521, P-224, X448) are skipped; a list left empty is an error.
+/// The key exchange groups a libtls curve list names, in preference order. NULL (None),
+/// "default" and "secure" mean the default (X25519MLKEM768, X25519, P-256, P-384: see
+/// [`crate::policy::kx_groups`]). Names are compared without case; "X25519MLKEM768" is
+/// OpenSSL's and LibreSSL's spelling. Curves OpenSSL knows but nbtls lacks (P-521, P-224,
+/// X448) are skipped; a list left empty is an error.
 pub fn parse_curves(s: Option<&str>) -> Result<Option<Vec<&'static dyn SupportedKxGroup>>> {
     let s = match s {
         None => return Ok(None),
-        Some(s) if s.eq_ignore_ascii_case("default") => return Ok(None),
+        Some(s) if s.eq_ignore_ascii_case("default") || s.eq_ignore_ascii_case("secure") => {
+            return Ok(None)
+        }
         Some(s) => s,
     };
     let mut out: Vec<&'static dyn SupportedKxGroup> = Vec::new();
     for tok in s.split([',', ':']).map(|t| t.trim_start_matches([' ', '\t'])) {
         let g: Option<&'static dyn SupportedKxGroup> = match tok.to_ascii_lowercase().as_str() {
+            "x25519mlkem768" => Some(crate::kx::X25519MLKEM768),
             "x25519" => Some(kx_group::X25519),
             "p-256" | "prime256v1" | "secp256r1" => Some(kx_group::SECP256R1),
             "p-384" | "secp384r1" => Some(kx_group::SECP384R1),
@@ -218,7 +223,7 @@ pub fn parse_curves(s: Option<&str>) -> Result<Option<Vec<&'static dyn Supported
     }
     if out.is_empty() {
         return Err(Error::unsupported(format!(
-            "ecdhe curves '{s}': none supported by nbtls (X25519, P-256, P-384)"
+            "ecdhe curves '{s}': none supported by nbtls (X25519MLKEM768, X25519, P-256, P-384)"
         )));
     }
     Ok(Some(out))
@@ -270,6 +275,17 @@ mod tests {
         assert_eq!(parse_curves(Some("prime256v1,X25519")).unwrap().unwrap().len(), 2);
         assert_eq!(parse_curves(Some("P-384:P-521")).unwrap().unwrap().len(), 1);
         assert!(parse_curves(Some("P-521")).is_err());
+        assert!(parse_curves(Some("secure")).unwrap().is_none());
+        let named = |s: &str| -> Vec<rustls::NamedGroup> {
+            parse_curves(Some(s)).unwrap().unwrap().iter().map(|g| g.name()).collect()
+        };
+        use rustls::NamedGroup as G;
+        assert_eq!(
+            named("X25519MLKEM768,X25519,P-256,P-384"),
+            [G::X25519MLKEM768, G::X25519, G::secp256r1, G::secp384r1]
+        );
+        assert_eq!(named("x25519mlkem768"), [G::X25519MLKEM768]);
+        assert_eq!(named("P-256:X25519MLKEM768:X25519MLKEM768"), [G::secp256r1, G::X25519MLKEM768]);
         assert!(parse_curves(Some("bogus")).is_err());
     }
 }

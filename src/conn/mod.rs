@@ -69,6 +69,8 @@ pub struct Info {
     pub servername: Option<String>,
     /// Whether this connection resumed an earlier session.
     pub resumed: bool,
+    /// The key exchange group's name; `None` on a TLS 1.2 resumption (no key exchange).
+    pub group: Option<&'static str>,
 }
 
 /// Which bytes to flush.
@@ -125,9 +127,9 @@ pub struct Conn {
     ahead_pos: usize,
 }
 
-/// A server connection waiting for its ClientHello. The config is chosen once it is read:
-/// a client whose ALPN list shares nothing with ours continues without ALPN, as libtls does
-/// (rustls alone would refuse the handshake).
+/// A server connection waiting for its ClientHello, and the config to continue with once it
+/// is read. ALPN lists that share nothing end the handshake with rustls's fatal
+/// no_application_protocol alert (RFC 7301 §3.2, as newer libtls does).
 struct Pending {
     acceptor: rustls::server::Acceptor,
     config: Arc<ServerConfig>,
@@ -205,7 +207,8 @@ impl Conn {
 
     // ----- the operations -----
 
-    /// Drives the handshake. `Ok` once it is complete (also when it already was).
+    /// Drives the handshake. `Ok` once it is complete; a failure, leaving the connection
+    /// usable, when it already was (libtls's "handshake already completed").
     pub fn handshake(&mut self) -> Step<()> {
         if self.enter(Op::Handshake)? {
             return Ok(());
@@ -634,6 +637,7 @@ impl Conn {
             alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
             servername,
             resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
+            group: crate::conn::names::group(&self.tls),
         }
     }
 
@@ -837,7 +841,6 @@ impl Conn {
             Ok(None) => Ok(()),
             Ok(Some(accepted)) => {
                 let config = self.pending.take().map(|p| p.config).expect("pending");
-                let config = without_unshared_alpn(&accepted.client_hello(), config);
                 match accepted.into_connection(config) {
                     Ok(conn) => {
                         self.tls = Connection::Server(conn);
@@ -858,7 +861,9 @@ impl Conn {
 
     fn fatal_accept(&mut self, e: rustls::Error, mut alert: rustls::server::AcceptedAlert) -> Stop {
         let mut out = Output { io: &mut *self.io, limit: usize::MAX, now: true };
-        let _ = alert.write(&mut out);
+        // write_all: the queue may hold several chunks (a TLS 1.3 ServerHello before the
+        // encrypted alert) and a transport may take one per call.
+        let _ = alert.write_all(&mut out);
         self.fail(Error::tls(&e))
     }
 
@@ -1000,25 +1005,6 @@ impl Conn {
     }
 }
 
-/// The config to continue with: ours, or ours without ALPN when the client offered ALPN
-/// and nothing it offered is ours (libtls then completes without ALPN).
-fn without_unshared_alpn(
-    hello: &rustls::server::ClientHello<'_>,
-    config: Arc<ServerConfig>,
-) -> Arc<ServerConfig> {
-    let ours = &config.alpn_protocols;
-    let unshared = !ours.is_empty()
-        && hello
-            .alpn()
-            .is_some_and(|mut offered| !offered.any(|p| ours.iter().any(|o| o.as_slice() == p)));
-    if !unshared {
-        return config;
-    }
-    let mut c = (*config).clone();
-    c.alpn_protocols.clear();
-    Arc::new(c)
-}
-
 /// The length of a ChangeCipherSpec record.
 const CCS_RECORD_LEN: usize = 6;
 
@@ -1054,5 +1040,7 @@ pub mod names;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pq;
 #[cfg(test)]
 mod tests_sessions;

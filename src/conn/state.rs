@@ -1,5 +1,5 @@
 //! The connection's states and its legal transitions, in one table.
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 
 /// Where a connection is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,14 +39,22 @@ pub fn check(phase: Phase, op: Op) -> Result<bool> {
     use Phase::*;
     match (phase, op) {
         (Failed, _) => Err(Error::state("connection has failed")),
+        (Open, Handshake) => Err(already_completed()),
         (Handshaking | Open, _) => Ok(false),
         (Closing, Close | Flush) => Ok(false),
         (Closed, Close) => Ok(true),
-        (Closed | Closing, Handshake) => Ok(true),
+        // libtls: a tls_handshake after completion fails and leaves the connection usable.
+        (Closing, Handshake) => Err(already_completed()),
+        (Closed, Handshake) => Err(Error::state("connection is closed (tls_close was called)")),
         (Closing | Closed, Read | Write | Flush | KeyUpdate) => {
             Err(Error::state("connection is closed (tls_close was called)"))
         }
     }
+}
+
+/// libtls's answer to a second `tls_handshake`: TLS_ERROR_UNKNOWN, its exact message.
+fn already_completed() -> Error {
+    Error::new(Code::Unknown, "handshake already completed")
 }
 
 #[cfg(test)]
@@ -59,5 +67,12 @@ mod tests {
         assert!(check(Phase::Closed, Op::Close).unwrap());
         assert!(check(Phase::Closed, Op::Write).is_err());
         assert!(!check(Phase::Open, Op::Write).unwrap());
+        let again = check(Phase::Open, Op::Handshake).unwrap_err();
+        assert_eq!(
+            (again.code, again.msg.as_str()),
+            (Code::Unknown, "handshake already completed")
+        );
+        assert!(check(Phase::Closing, Op::Handshake).is_err());
+        assert!(check(Phase::Closed, Op::Handshake).is_err());
     }
 }

@@ -431,10 +431,16 @@ fn memory_transport_handshake_echo_and_deferred_tickets() {
         let (mut c, mut s) = mem_pair(&Setup::default());
         assert_eq!(c.handshake(), Err(Stop::Want(Want::Write)), "ClientHello is due: drain me");
         let mut rounds = 0;
+        let (mut rc, mut rs) = (Err(Stop::Want(Want::Read)), Err(Stop::Want(Want::Read)));
         loop {
-            let rc = c.handshake();
+            // As with libtls, a side whose handshake returned 0 is not asked again.
+            if rc != Ok(()) {
+                rc = c.handshake();
+            }
             shuttle(&mut c, &mut s, chunk);
-            let rs = s.handshake();
+            if rs != Ok(()) {
+                rs = s.handshake();
+            }
             shuttle(&mut s, &mut c, chunk);
             if rc == Ok(()) && rs == Ok(()) {
                 break;
@@ -467,13 +473,18 @@ fn memory_transport_handshake_echo_and_deferred_tickets() {
 #[test]
 fn memory_transport_truncation_needs_feed_eof() {
     let (mut c, mut s) = mem_pair(&Setup::default());
+    let (mut rc, mut rs) = (Err(Stop::Want(Want::Read)), Err(Stop::Want(Want::Read)));
     for _ in 0..10 {
-        let _ = c.handshake();
+        if rc != Ok(()) {
+            rc = c.handshake();
+        }
         shuttle(&mut c, &mut s, 4096);
-        let _ = s.handshake();
+        if rs != Ok(()) {
+            rs = s.handshake();
+        }
         shuttle(&mut s, &mut c, 4096);
     }
-    assert_eq!(s.handshake(), Ok(()));
+    assert_eq!((rc, rs), (Ok(()), Ok(())));
     let mut buf = [0u8; 16];
     assert_eq!(s.read(&mut buf), Err(Stop::Want(Want::Read)), "feed me");
     assert_eq!(s.feed_eof(), Ok(()));
@@ -481,15 +492,44 @@ fn memory_transport_truncation_needs_feed_eof() {
     assert_eq!(s.end_of_stream_error().map(|e| e.code), Some(Code::Truncated));
 }
 
+/// The alert a failed side received from its peer, if that is how it failed.
+fn alert_received(r: &Step<()>) -> Option<u8> {
+    match r {
+        Err(Stop::Fail(e)) if e.code == Code::PeerAlert => e.alert,
+        _ => None,
+    }
+}
+
 #[test]
-fn alpn_without_overlap_completes_without_alpn_as_libtls() {
-    let setup =
-        Setup { alpn_client: vec!["h2"], alpn_server: vec!["http/1.1"], ..Default::default() };
-    let (cc, sc) = configs(&setup);
-    let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
-    assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
-    assert_eq!(s.info().unwrap().alpn, None);
-    assert_eq!(c.info().unwrap().alpn, None);
+fn alpn_without_overlap_ends_with_no_application_protocol() {
+    const NO_APPLICATION_PROTOCOL: u8 = 120;
+    for proto in [PROTO_TLS1_2, PROTO_TLS1_3] {
+        let setup = Setup {
+            protocols: proto,
+            alpn_client: vec!["h2"],
+            alpn_server: vec!["http/1.1"],
+            ..Default::default()
+        };
+        let (cc, sc) = configs(&setup);
+        let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
+        let (rc, rs) = handshake_both(&mut c, &mut s);
+        match &rs {
+            Err(Stop::Fail(e)) => {
+                assert_eq!(e.alert, Some(NO_APPLICATION_PROTOCOL), "server: {}", e.msg)
+            }
+            other => panic!("server completed without shared ALPN: {other:?}"),
+        }
+        assert_eq!(alert_received(&rc), Some(NO_APPLICATION_PROTOCOL), "client: {rc:?}");
+    }
+    // Controls: a client that sends no ALPN, and a server with none configured, complete.
+    for (client, server) in [(vec![], vec!["http/1.1"]), (vec!["h2"], vec![])] {
+        let setup = Setup { alpn_client: client, alpn_server: server, ..Default::default() };
+        let (cc, sc) = configs(&setup);
+        let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
+        assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
+        assert_eq!(s.info().unwrap().alpn, None);
+        assert_eq!(c.info().unwrap().alpn, None);
+    }
     // And with overlap the server's preference wins.
     let setup = Setup {
         alpn_client: vec!["h2", "http/1.1"],
@@ -500,6 +540,75 @@ fn alpn_without_overlap_completes_without_alpn_as_libtls() {
     let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
     assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
     assert_eq!(s.info().unwrap().alpn.as_deref(), Some(&b"http/1.1"[..]));
+}
+
+fn assert_already_completed(r: Step<()>, who: &str) {
+    match r {
+        Err(Stop::Fail(e)) => {
+            assert_eq!((e.code, e.msg.as_str()), (Code::Unknown, "handshake already completed"))
+        }
+        other => panic!("{who}: second handshake {other:?}"),
+    }
+}
+
+#[test]
+fn second_handshake_fails_and_the_connection_stays_usable() {
+    for proto in [PROTO_TLS1_2, PROTO_TLS1_3] {
+        let setup = Setup { protocols: proto, ..Default::default() };
+        let (cc, sc) = configs(&setup);
+        let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
+        assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
+        assert_already_completed(c.handshake(), "client");
+        assert_already_completed(s.handshake(), "server");
+        assert_eq!(c.phase(), Phase::Open);
+        assert_eq!(c.write(b"ping"), Ok(4));
+        let mut buf = [0u8; 16];
+        let n = loop {
+            match s.read(&mut buf) {
+                Ok(n) => break n,
+                Err(Stop::Want(_)) => {}
+                Err(e) => panic!("server read after second handshake: {e:?}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"ping");
+        assert_eq!(s.write(b"pong"), Ok(4));
+        // A handshake completed by a read counts as completed too (libtls's state bit).
+        assert_already_completed(s.handshake(), "server after read");
+    }
+}
+
+#[test]
+fn immediate_tickets_blocked_is_not_completion() {
+    // A TLS 1.3 IMMEDIATE server whose ticket write would block returns WANT_POLLOUT; its
+    // retry finishes the handshake (0), and only a call after that is "already completed".
+    let setup = Setup { policy: TicketPolicy::Immediate, ..Default::default() };
+    let (cc, sc) = configs(&setup);
+    let (mut c, mut s, _, _) = pair_with(&setup, 1, &cc, &sc);
+    let (mut rc, mut rs) = (Err(Stop::Want(Want::Read)), Err(Stop::Want(Want::Read)));
+    let mut server_pollout = 0;
+    for _ in 0..100_000 {
+        if matches!(rc, Err(Stop::Want(_))) {
+            rc = c.handshake();
+        }
+        if matches!(rs, Err(Stop::Want(_))) {
+            rs = s.handshake();
+            if rs == Err(Stop::Want(Want::Write)) && s.info().is_none() {
+                server_pollout += 1;
+            }
+        }
+        if !matches!(rs, Err(Stop::Want(_))) && !matches!(rc, Err(Stop::Want(_))) {
+            break;
+        }
+        // The client reads only once its handshake is done, so the tickets drain slowly.
+        if rc.is_ok() {
+            let mut buf = [0u8; 1];
+            let _ = c.read(&mut buf);
+        }
+    }
+    assert_eq!(rs, Ok(()), "server retry after WANT_POLLOUT");
+    assert_eq!(rc, Ok(()));
+    assert!(server_pollout > 0, "the 1-byte pipe should have blocked the server");
+    assert_already_completed(s.handshake(), "server");
 }
 
 #[test]

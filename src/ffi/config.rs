@@ -250,11 +250,14 @@ pub extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) 
     )
 }
 
-/// Parses a libtls protocol string ("secure", "default", "legacy", "all", "tlsv1.2",
-/// "tlsv1.3", …, "!" or "-" to remove, separated by "," or ":") into `*protocols`.
+/// Parses a libtls protocol string into `*protocols`, exactly as libtls does: names
+/// ("secure", "default", "legacy", "all", "tlsv1", "tlsv1.0" … "tlsv1.3", any case)
+/// separated by "," or ":", leading blanks skipped, "!" before a name removes it; a list
+/// that starts with a removal starts from all protocols ("!tlsv1.0" is all but TLS 1.0).
 /// NULL means "default".
 ///
-/// Returns 0, or -1 for an unknown word or a NULL `protocols`.
+/// Returns 0, or -1 for an empty string, an empty element ("tlsv1.2,"), a "-" or "+"
+/// prefix, an unknown name or a NULL `protocols`; `*protocols` is then unchanged.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_parse_protocols(
     protocols: *mut u32,

@@ -222,9 +222,11 @@ pub extern "C" fn tls_accept_cbs(
 
 /// Runs the handshake.
 ///
-/// Returns 0 once it is complete (also when it already was; libtls returns -1 then),
-/// TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport would block (call again when it
-/// is ready), or -1 on failure. A TLS 1.3 server returns 0 with its tickets still queued
+/// Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
+/// would block (call again when it is ready), or -1 on failure. As in libtls, a call after
+/// the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
+/// with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
+/// usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
 /// under the default ticket policy; they leave with the next write-side call.
 /// Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
 /// this returns 0, whatever the peer sent after it is still in the transport, so a program

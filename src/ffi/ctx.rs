@@ -37,6 +37,8 @@ pub struct InfoC {
     pub version: Option<CString>,
     /// Cipher.
     pub cipher: Option<CString>,
+    /// Key exchange group.
+    pub group: Option<CString>,
 }
 
 /// A `struct tls`.
@@ -289,6 +291,7 @@ impl Tls {
             servername: info.servername.as_deref().map(to_cstring),
             version: Some(to_cstring(info.version)),
             cipher: Some(to_cstring(info.cipher)),
+            group: info.group.map(to_cstring),
         }))
     }
 }

@@ -35,3 +35,13 @@ pub extern "C" fn tls_conn_alpn_selected(ctx: *mut Tls) -> *const c_char {
 pub extern "C" fn tls_conn_servername(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.servername.as_ref()))
 }
+
+/// Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
+/// spell it: "X25519MLKEM768" (hybrid post-quantum), "X25519", "P-256" or "P-384".
+///
+/// Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
+/// key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
+#[unsafe(no_mangle)]
+pub extern "C" fn tls_conn_group(ctx: *mut Tls) -> *const c_char {
+    boundary!(std::ptr::null(), field(ctx, |i| i.group.as_ref()))
+}

@@ -67,9 +67,10 @@ pub extern "C" fn tls_config_set_dheparams(config: *mut Config, params: *const c
 }
 
 /// Sets the key exchange groups allowed, in preference order, from a list separated by ','
-/// or ':': "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1").
-/// NULL or "default" means the default, X25519, P-256 and P-384. Curves OpenSSL knows but
-/// nbtls lacks (P-521, P-224, X448) are skipped.
+/// or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
+/// "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
+/// "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
+/// OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
 ///
 /// Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
 #[unsafe(no_mangle)]

@@ -488,6 +488,28 @@ bare_eof(void)
 	finish(&p);
 }
 
+/* Protocol strings as libtls's regress test and tls_config.c parse them: both must agree. */
+static void
+protocols(void)
+{
+	static const char *cases[] = {
+		"secure", "default", "legacy", "all", "tlsv1", "TLSv1.2", "tlsv1.2:tlsv1.3",
+		"tlsv1.2, tlsv1.3", "!tlsv1.0", "!tlsv1.0,!tlsv1.1,!tlsv1.3", "all,!tlsv1.0,!tlsv1.1",
+		"tlsv1.2,!tlsv1.2", "tlsv1.2,!tlsv1.2,!tlsv1.3", "!all", "", ",", "tlsv1.2,",
+		",tlsv1.2", "tlsv1.2,,tlsv1.3", "-tlsv1.0", "+tlsv1.2", "tlsv1.2 ", "!", "tlsv1.4",
+	};
+	size_t i;
+
+	scenario = "protocols";
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 0xdead;
+		int rc = tls_config_parse_protocols(&v, cases[i]);
+
+		printf("%s: tls_config_parse_protocols \"%s\": %d 0x%x\n", scenario, cases[i], rc,
+		    (unsigned)v);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -523,5 +545,6 @@ main(int argc, char **argv)
 	echo();
 	close_notify();
 	bare_eof();
+	protocols();
 	return 0;
 }

@@ -31,7 +31,7 @@ OVERRIDE = {
 NO_MESSAGE = {
     "tls_error", "tls_config_error", "tls_error_code", "tls_config_error_code",
     "tls_error_errno", "tls_error_alert", "tls_conn_version", "tls_conn_cipher",
-    "tls_conn_alpn_selected", "tls_conn_servername", "tls_pending_read", "tls_pending_write",
+    "tls_conn_alpn_selected", "tls_conn_servername", "tls_conn_group", "tls_pending_read", "tls_pending_write",
     "tls_pending_deferred", "tls_events",
 }
 

@@ -479,12 +479,18 @@ def test_python_client_no_alpn(poll_server, certs):
 
 
 def test_python_client_alpn_no_overlap(poll_server, certs):
-    """The client offers only h2, the server only http/1.1.  libtls (LibreSSL's and
-    Debian's) answers SSL_TLSEXT_ERR_NOACK from its ALPN callback: the handshake completes
-    with no protocol selected.  DESIGN: "same semantics" as libtls, so nbtls must not
-    abort with a no_application_protocol alert (or must document that it does)."""
+    """The client offers only h2, the server only http/1.1.  RFC 7301 section 3.2 and
+    LibreSSL's libtls since 2025 (DESIGN v5; Debian's 3.7 still completes): the server ends
+    the handshake with a fatal no_application_protocol alert, and says why."""
     srv, port = poll_server("-n", "1", "-a", "http/1.1")
-    with py_connect(py_client_ctx(certs, alpn=("h2",)), port) as s:
+    with pytest.raises(ssl.SSLError, match="no application protocol"):
+        with py_connect(py_client_ctx(certs, alpn=("h2",)), port) as s:
+            http_get(s)
+    assert srv.wait() == 1, srv.output()   # -n: 1 when a connection failed
+    assert "handshake failed" in srv.output() or "failed:" in srv.output(), srv.output()
+    # The control: a client that sends no ALPN completes, with none selected.
+    srv, port = poll_server("-n", "1", "-a", "http/1.1")
+    with py_connect(py_client_ctx(certs, alpn=()), port) as s:
         assert s.selected_alpn_protocol() is None
         resp = http_get(s)
     assert resp.endswith("alpn=-\n"), resp

@@ -125,7 +125,7 @@ class Config:
 
     def __init__(self, *, cert_file=None, key_file=None, cert=None, key=None, ca_file=None,
                  ca=None, alpn=None, protocols=None, ticket_policy=None, num_tickets=None,
-                 verify=True, strict_eof=False):
+                 verify=True, strict_eof=False, ecdhecurves=None):
         h = _c.tls_config_new()
         if not h:
             raise TLSError(_str(_c.tls_last_error()) or "tls_config_new failed",
@@ -144,6 +144,8 @@ class Config:
                 self.set_alpn(alpn)
             if protocols is not None:
                 self.set_protocols(protocols)
+            if ecdhecurves is not None:
+                self.set_ecdhecurves(ecdhecurves)
             if ticket_policy is not None:
                 self.set_ticket_policy(ticket_policy)
             if num_tickets is not None:
@@ -189,6 +191,10 @@ class Config:
         if not isinstance(alpn, str):
             alpn = ",".join(alpn)
         return self._check(_c.tls_config_set_alpn(self.handle, alpn.encode()))
+
+    def set_ecdhecurves(self, curves):
+        """curves: "X25519MLKEM768,X25519,P-256,P-384" (the default) or a part of it."""
+        return self._check(_c.tls_config_set_ecdhecurves(self.handle, curves.encode()))
 
     def set_protocols(self, protocols):
         """protocols: a PROTOCOL_* bit mask, or "1.2" / "1.3"."""
@@ -407,6 +413,11 @@ class Context:
 
     def selected_alpn_protocol(self):
         return _str(_c.tls_conn_alpn_selected(self.handle))
+
+    def group(self):
+        """The key exchange group's name ("X25519MLKEM768", "X25519", ...), or None before
+        the handshake and on a TLS 1.2 resumption."""
+        return _str(_c.tls_conn_group(self.handle))
 
     def servername(self):
         return _str(_c.tls_conn_servername(self.handle))
