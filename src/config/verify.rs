@@ -228,8 +228,11 @@ impl ClientCertVerifier for ClientVerifier {
         self.inner.client_auth_mandatory()
     }
 
+    /// None, as libtls (which never sets a client CA list): naming every trusted CA made a
+    /// server with the system roots send a 17 KB CertificateRequest, and clients choose
+    /// their certificate without the list.
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
+        &[]
     }
 
     fn verify_client_cert(
