@@ -38,9 +38,11 @@ pub const DEFAULT_SESSION_CACHE_SIZE: usize = 1024;
 pub enum ClientAuth {
     /// No (the default).
     Off,
-    /// Yes, and the handshake fails without a valid one (`tls_config_verify_client`).
+    /// Yes, and the handshake fails without one (`tls_config_verify_client`); it must be
+    /// valid unless `noverifycert`.
     Required,
-    /// Yes; one that is sent must be valid (`tls_config_verify_client_optional`).
+    /// Yes; one that is sent must be valid unless `noverifycert`
+    /// (`tls_config_verify_client_optional`).
     Optional,
 }
 
@@ -394,11 +396,13 @@ impl Config {
             .map_err(|e| Error::arg(format!("protocols: {e}")))?;
         let builder = match s.client_auth {
             ClientAuth::Off => builder.with_no_client_auth(),
+            // With noverifycert no CA is loaded (as libtls): any certificate is accepted.
             auth => builder.with_client_cert_verifier(Arc::new(verify::ClientVerifier::new(
-                roots(s)?,
+                if s.checks.cert { roots(s)? } else { RootCertStore::empty() },
                 provider,
-                crls(s)?,
+                if s.checks.cert { crls(s)? } else { Vec::new() },
                 auth == ClientAuth::Optional,
+                s.checks,
                 s.verify_depth.max(0) as usize,
             )?)),
         };
