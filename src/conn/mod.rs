@@ -2,6 +2,7 @@
 //!
 //! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
 //! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
+pub mod hello;
 pub mod peer;
 pub mod schedule;
 pub mod state;
