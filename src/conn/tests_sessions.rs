@@ -282,6 +282,10 @@ fn sni_chooses_by_the_certificates_own_names() {
         ("localhost", "/CN=localhost,IP:127.0.0.1"),
         ("wrong.example", "/CN=wrong.example"),
         ("www.wild.example", "/C=XX/O=nbtls tests/CN=*.wild.example"),
+        // Keypairs match regardless of case; tls_conn_servername keeps the client's case.
+        ("LocalHost", "/CN=localhost,IP:127.0.0.1"),
+        ("Wrong.EXAMPLE", "/CN=wrong.example"),
+        ("WWW.Wild.Example", "/C=XX/O=nbtls tests/CN=*.wild.example"),
     ] {
         let (cc, sc) = connect(&c, &s, name).unwrap();
         assert_eq!(cc.peer().unwrap().unwrap().cert.subject, subject, "{name}");
