@@ -28,6 +28,10 @@
 // The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
 #define SESSION_ID_SIZE 32
 
+// The largest ClientHello reassembled (handshake header included); a longer one yields no
+// name.
+#define MAX_HELLO (64 * 1024)
+
 // The libtls API version this header implements.
 #define TLS_API 20200120
 
@@ -525,8 +529,9 @@ const char *tls_conn_cipher(struct tls *ctx);
 // complete).
 const char *tls_conn_alpn_selected(struct tls *ctx);
 
-// Returns the server name: on a server, the name the client asked for (SNI); on a client,
-// the name it connected to. NULL when there is none or before the handshake is complete.
+// Returns the server name: on a server, the name the client asked for (SNI), exactly as
+// it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
+// name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
 
 // Sets a callback that receives the secrets of every handshake of the contexts configured
