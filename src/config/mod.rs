@@ -412,25 +412,39 @@ impl Config {
         if let Some(k) = keylog::KeyLogger::new(s.keylog_sink.clone(), s.keylog_from_env)? {
             cfg.key_log = k;
         }
+        let context = session_context(s);
         let no_tickets =
             s.ticket_policy == TicketPolicy::None || s.num_tickets == 0 || s.session_lifetime == 0;
         cfg.send_tls13_tickets = if no_tickets { 0 } else { s.num_tickets };
         cfg.max_tls13_tickets = if no_tickets { 0 } else { s.max_tickets };
         if !no_tickets {
-            cfg.ticketer = Arc::new(tickets::Ticketer::new(
-                self.tickets.clone(),
-                s.session_lifetime,
-                s.session_id,
-            ));
+            cfg.ticketer =
+                Arc::new(tickets::Ticketer::new(self.tickets.clone(), s.session_lifetime, context));
         }
         cfg.session_storage = match self.caches().1 {
-            Some(cache) if s.session_lifetime > 0 => {
-                Arc::new(Scoped { inner: cache, context: s.session_id })
-            }
+            Some(cache) if s.session_lifetime > 0 => Arc::new(Scoped { inner: cache, context }),
             _ => Arc::new(NoServerSessionStorage {}),
         };
         Ok(cfg)
     }
+}
+
+/// The context sessions are stored and resumed under: the session ID, or, when a server
+/// that asks for client certificates forgives some of their checks (noverifycert,
+/// noverifytime), a digest of it and of those switches, so that a session whose certificate
+/// was accepted that way is never resumed by a server that checks it (resumption does not
+/// verify the stored certificate again).
+fn session_context(s: &Settings) -> [u8; tickets::SESSION_ID_SIZE] {
+    if s.client_auth == ClientAuth::Off || (s.checks.cert && s.checks.time) {
+        return s.session_id;
+    }
+    let mut d = ring::digest::Context::new(&ring::digest::SHA256);
+    d.update(b"nbtls session context: client certificates insecurely checked");
+    d.update(&[u8::from(s.checks.cert), u8::from(s.checks.time)]);
+    d.update(&s.session_id);
+    let mut out = [0u8; tickets::SESSION_ID_SIZE];
+    out.copy_from_slice(d.finish().as_ref());
+    out
 }
 
 /// The ring provider narrowed to the configured suites and groups.
