@@ -4,7 +4,8 @@
  *   poll-server -c cert -k key [-a alpn] [-p 1.2|1.3] [-n max-connections] [--echo]
  *               [--level] [-t deferred|opportunistic|immediate|none] port
  *   options for sessions and client certificates:
- *               [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... [--keylog]
+ *               [--ticket-key hexfile] [-V cafile|- [--optional] [--noverifycert]]
+ *               [--sni cert:key]... [--keylog]
  *
  * Listens on 127.0.0.1:port (port 0 picks a free one) and prints
  * "listening on PORT" on stdout, flushed, once it accepts connections.  It
@@ -44,8 +45,11 @@
  * tls_config_add_ticket_key, keyrev = line number; the last line encrypts), so several
  * servers given one file resume each other's sessions.  -V CAFILE requires a client
  * certificate signed by CAFILE (tls_config_verify_client), --optional only asks for one
- * (tls_config_verify_client_optional); a handshake with one logs "conn N: peer subject=...
- * issuer=... hash=... notbefore=EPOCH notafter=EPOCH".  --sni CERT:KEY adds a keypair
+ * (tls_config_verify_client_optional); -V - uses the system's roots (no CA file);
+ * --noverifycert accepts any client certificate and leaves it to the program
+ * (tls_config_insecure_noverifycert).  A handshake with a client certificate logs "conn N:
+ * peer subject=... issuer=... hash=... notbefore=EPOCH notafter=EPOCH", one without "conn N:
+ * no peer certificate" (tls_peer_cert_provided).  --sni CERT:KEY adds a keypair
  * chosen by server name (tls_config_add_keypair_file; repeatable).  --keylog (nbtls only)
  * appends the handshake secrets to the file SSLKEYLOGFILE names
  * (tls_config_set_keylog_file_from_env).
@@ -105,8 +109,8 @@ usage(void)
 	fprintf(stderr, "usage: " PROG " -c cert -k key [-a alpn] [-p 1.2|1.3] "
 	    "[-n max-connections] [--echo]\n"
 	    "       [--level] [-t deferred|opportunistic|immediate|none] port\n"
-	    "       [--ticket-key hexfile] [-V cafile [--optional]] [--sni cert:key]... "
-	    "[--keylog]\n");
+	    "       [--ticket-key hexfile] [-V cafile|- [--optional] [--noverifycert]]\n"
+	    "       [--sni cert:key]... [--keylog]\n");
 	exit(1);
 }
 
@@ -172,6 +176,8 @@ static void
 log_session(struct conn *c)
 {
 	fprintf(stderr, PROG ": conn %d: resumed=%d\n", c->id, tls_conn_session_resumed(c->tls));
+	if (verify_client && tls_peer_cert_provided(c->tls) == 0)
+		fprintf(stderr, PROG ": conn %d: no peer certificate\n", c->id);
 	if (verify_client && tls_peer_cert_provided(c->tls) == 1)
 		fprintf(stderr, PROG ": conn %d: peer subject=%s issuer=%s hash=%s "
 		    "notbefore=%lld notafter=%lld\n", c->id, or_dash(tls_peer_cert_subject(c->tls)),
@@ -364,6 +370,7 @@ main(int argc, char *argv[])
 		{ "level", no_argument, NULL, 'l' },
 		{ "ticket-key", required_argument, NULL, 'T' },
 		{ "optional", no_argument, NULL, 'o' },
+		{ "noverifycert", no_argument, NULL, 'N' },
 		{ "sni", required_argument, NULL, 'S' },
 		{ "keylog", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -371,7 +378,7 @@ main(int argc, char *argv[])
 	};
 	const char *cert = NULL, *key = NULL, *alpn = NULL;
 	const char *ticket_keys = NULL, *client_ca = NULL, *sni[16], *policy = NULL;
-	int optional = 0, keylog = 0, nsni = 0, i;
+	int optional = 0, noverifycert = 0, keylog = 0, nsni = 0, i;
 	uint32_t protocols = 0;
 	long max_conns = 0, accepted = 0, finished = 0;
 	struct tls_config *cfg;
@@ -392,6 +399,7 @@ main(int argc, char *argv[])
 		case 'T': ticket_keys = optarg; break;
 		case 'V': client_ca = optarg; break;
 		case 'o': optional = 1; break;
+		case 'N': noverifycert = 1; break;
 		case 'L': keylog = 1; break;
 		case 'S':
 			if (nsni == (int)(sizeof(sni) / sizeof(sni[0])) || strchr(optarg, ':') == NULL)
@@ -412,7 +420,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || cert == NULL || key == NULL || (optional && client_ca == NULL))
+	if (argc != 1 || cert == NULL || key == NULL ||
+	    ((optional || noverifycert) && client_ca == NULL))
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
@@ -432,8 +441,10 @@ main(int argc, char *argv[])
 	if (ticket_keys != NULL)
 		add_ticket_keys(cfg, ticket_keys);
 	if (client_ca != NULL) {
-		if (tls_config_set_ca_file(cfg, client_ca) == -1)
+		if (strcmp(client_ca, "-") != 0 && tls_config_set_ca_file(cfg, client_ca) == -1)
 			die("client CA file", tls_config_error(cfg));
+		if (noverifycert)
+			tls_config_insecure_noverifycert(cfg);
 		if (optional)
 			tls_config_verify_client_optional(cfg);
 		else

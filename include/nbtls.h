@@ -28,6 +28,10 @@
 // The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
 #define SESSION_ID_SIZE 32
 
+// The largest ClientHello reassembled (handshake header included); a longer one yields no
+// name.
+#define MAX_HELLO (64 * 1024)
+
 // ML-KEM-768 encapsulation key length (FIPS 203: 384·k + 32, k = 3).
 #define MLKEM768_EK_LEN 1184
 
@@ -328,14 +332,21 @@ int tls_config_parse_protocols(uint32_t *protocols, const char *protostr);
 // Returns 0, or -1 for NULL, an empty name or a name over 255 bytes.
 int tls_config_set_alpn(struct tls_config *config, const char *alpn);
 
-// Turns off certificate verification altogether: any chain, name and time is accepted
-// (handshake signatures are still checked). Insecure.
+// Turns off certificate verification, as libtls: a client accepts any chain and validity
+// time but still checks the server's name unless tls_config_insecure_noverifyname is also
+// set; a server that asks for client certificates (tls_config_verify_client or _optional)
+// accepts any one (self-signed, unknown issuer, expired) and loads no CA, leaving the
+// check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
+// Insecure.
 void tls_config_insecure_noverifycert(struct tls_config *config);
 
-// Forgives only a name mismatch: an untrusted or expired certificate still fails. Insecure.
+// Forgives only a name mismatch, on a client (a server checks no names): an untrusted or
+// expired certificate still fails. With it a client may connect with a NULL server name.
+// Insecure.
 void tls_config_insecure_noverifyname(struct tls_config *config);
 
-// Forgives only a validity-time failure: an untrusted chain or a wrong name still fails.
+// Forgives only a validity-time failure, of a server's certificate on a client and of a
+// client's certificate on a server: an untrusted chain or a wrong name still fails.
 // Insecure.
 void tls_config_insecure_noverifytime(struct tls_config *config);
 
@@ -560,8 +571,9 @@ const char *tls_conn_cipher(struct tls *ctx);
 // complete).
 const char *tls_conn_alpn_selected(struct tls *ctx);
 
-// Returns the server name: on a server, the name the client asked for (SNI); on a client,
-// the name it connected to. NULL when there is none or before the handshake is complete.
+// Returns the server name: on a server, the name the client asked for (SNI), exactly as
+// it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
+// name it connected to. NULL when there is none or before the handshake is complete.
 const char *tls_conn_servername(struct tls *ctx);
 
 // Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
@@ -760,13 +772,17 @@ int tls_config_add_ticket_key(struct tls_config *config,
                               size_t keylen);
 
 // Makes a server require a client certificate, verified against the config's CA
-// certificates (and CRLs) within the verify depth; the handshake fails without one.
+// certificates (and CRLs) within the verify depth; the handshake fails without one. With
+// tls_config_insecure_noverifycert any certificate is accepted (still required) and the
+// program checks it (tls_peer_cert_hash). The CertificateRequest names no CAs, as libtls.
 // Sessions resume only where these settings are the same; a resumed session does not
 // verify its stored certificate again (README, "Server resumption").
 void tls_config_verify_client(struct tls_config *config);
 
 // Makes a server ask for a client certificate: a client may send none, but one that is
-// sent must verify.
+// sent must verify, unless tls_config_insecure_noverifycert: then any certificate
+// (self-signed, unknown issuer) is accepted and left to the program, which compares
+// tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
 void tls_config_verify_client_optional(struct tls_config *config);
 
 // Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair

@@ -10,7 +10,7 @@
 # fuzz/artifacts/<target>/ and ends the run with an error. `make test` replays the committed
 # corpora with stable `cargo test` (tests/fuzz_replay.rs).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= server_bytes client_bytes api_sequence
+FUZZ_TARGETS ?= server_bytes client_bytes api_sequence client_hello
 FUZZ_FLAGS   ?= -max_len=4096 -rss_limit_mb=2048
 
 .PHONY: fuzz fuzz-build

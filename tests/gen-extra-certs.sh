@@ -13,6 +13,9 @@
 #   sha1.pem / .key               localhost leaf signed by ca with ECDSA-SHA1 (weak)
 #   caleaf.pem / .key             a CA certificate (CA:TRUE) for localhost, signed by ca,
 #                                 presented as a server's leaf
+#   selfclient.pem / .key         a self-signed client certificate (clientAuth), as programs
+#                                 that check tls_peer_cert_hash themselves use
+#   clientexp.pem / .key          a client certificate signed by ca, valid only in the past
 # Nothing here is committed; it runs at test time (a few EC keys, well under a second).
 set -eu
 CERTS=$(cd "$1" && pwd)
@@ -39,7 +42,7 @@ keyUsage = critical,keyCertSign,cRLSign"
 	else
 		ext="basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth"
+extendedKeyUsage = ${EKU:-serverAuth}"
 	fi
 	[ -n "$san" ] && ext="$ext
 subjectAltName = $san"
@@ -76,6 +79,7 @@ sign iexp ca ca "" "$PAST1" "$PAST2"
 sign leafexp iexp leaf "$L" "$NOW" "$LATER"
 sign sha1 ca leaf "$L" "$NOW" "$LATER" sha1
 sign caleaf ca ca "$L" "$NOW" "$LATER"
+EKU=clientAuth sign clientexp ca leaf "DNS:client.example" "$PAST1" "$PAST2"
 cat leaf1.pem i1.pem > leaf1-chain.pem
 cat leaf3.pem i3.pem i2.pem i1.pem > leaf3-chain.pem
 cat leafexp.pem iexp.pem > leafexp-chain.pem
@@ -83,4 +87,8 @@ eckey selfsigned.key
 openssl req -x509 -new -key selfsigned.key -sha256 -days 3650 -subj "/CN=localhost" \
 	-addext basicConstraints=critical,CA:FALSE -addext subjectAltName=$L \
 	-addext extendedKeyUsage=serverAuth -out selfsigned.pem 2>/dev/null
+eckey selfclient.key
+openssl req -x509 -new -key selfclient.key -sha256 -days 3650 -subj "/CN=self-signed client" \
+	-addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=clientAuth \
+	-out selfclient.pem 2>/dev/null
 rm -f ca.key

@@ -4,6 +4,7 @@
 //!
 //! - [`server_bytes`] / [`client_bytes`]: one connection over the memory transport, fed
 //!   arbitrary bytes; the oracle is "no panic, sane counts, a failure stays failed".
+//! - [`client_hello`]: the SNI parser of the raw ClientHello, fed one stream three ways.
 //! - [`api_sequence`]: a connected pair driven by a random sequence of calls over a transport
 //!   that randomly says would-block, EINTR, transfers short, or ends; the oracle checks the
 //!   byte streams, the out-of-turn write rules after the handshake, and that a settle phase
@@ -977,12 +978,82 @@ pub fn transcript(v: Variant, key_update: bool) -> (Vec<u8>, Vec<u8>) {
     (a, b)
 }
 
+// ------------------------------------------------------------------ client_hello
+
+/// The SNI parser (nbtls::conn::hello) fed `[chunk, stream...]`: the stream in chunks of
+/// `chunk` bytes through `feed_bytes`, in one piece, and record by record through
+/// `feed_record`. The oracle: no panic, never more than MAX_HELLO bytes held, and the same
+/// answer (done or not, which name) whichever way the bytes came.
+pub fn client_hello(data: &[u8]) {
+    use nbtls::conn::hello::{HelloName, MAX_HELLO};
+    let Some((&chunk, stream)) = data.split_first() else { return };
+    let chunk = usize::from(chunk).max(1);
+    // The prefix of whole records, framed by their length fields alone.
+    let mut records = Vec::new();
+    let mut off = 0;
+    while stream.len() - off >= 5 {
+        let end = off + 5 + usize::from(u16::from_be_bytes([stream[off + 3], stream[off + 4]]));
+        if end > stream.len() {
+            break;
+        }
+        records.push(&stream[off..end]);
+        off = end;
+    }
+    let whole = &stream[..off];
+    let answer = |h: &HelloName| (h.is_done(), h.server_name_bytes().map(<[u8]>::to_vec));
+    let mut by_chunks = HelloName::new();
+    for c in whole.chunks(chunk) {
+        by_chunks.feed_bytes(c);
+        assert!(by_chunks.buffered() <= MAX_HELLO, "held {} bytes", by_chunks.buffered());
+    }
+    let mut at_once = HelloName::new();
+    at_once.feed_bytes(whole);
+    let mut by_records = HelloName::new();
+    for r in &records {
+        by_records.feed_record(r);
+        assert!(by_records.buffered() <= MAX_HELLO, "held {} bytes", by_records.buffered());
+    }
+    assert_eq!(answer(&by_chunks), answer(&at_once), "feed_bytes in chunks of {chunk}");
+    assert_eq!(answer(&by_records), answer(&at_once), "feed_record");
+    if let Some(name) = at_once.server_name_bytes() {
+        assert!(!name.is_empty() && at_once.is_done());
+    }
+    // The incomplete tail changes nothing that was decided.
+    let decided = answer(&at_once);
+    at_once.feed_bytes(&stream[off..]);
+    if decided.0 {
+        assert_eq!(answer(&at_once), decided, "bytes after the end changed the answer");
+    }
+}
+
+/// The ClientHello an nbtls client sends for `name` (`None`: no SNI), as one record.
+pub fn client_hello_bytes(v: Variant, name: Option<&str>) -> Vec<u8> {
+    let (cs, _) = snapshots(v);
+    let mut settings = cs.settings.clone();
+    if name.is_none() {
+        settings.checks.name = false;
+    }
+    let mut c = Conn::client(
+        cs.client.clone().expect("client config"),
+        name,
+        Box::<Memory>::default(),
+        &settings,
+    )
+    .expect("client");
+    let _ = c.handshake();
+    let mut buf = vec![0u8; 65_536];
+    let n = c.drain(&mut buf).expect("drain");
+    buf.truncate(n);
+    buf
+}
+
 /// Which target a corpus directory feeds.
 pub fn by_name(name: &str) -> Option<fn(&[u8])> {
     match name {
         "server_bytes" => Some(server_bytes),
         "client_bytes" => Some(client_bytes),
         "api_sequence" => Some(api_sequence),
+        "client_hello" => Some(client_hello),
         _ => None,
     }
 }

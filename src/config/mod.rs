@@ -39,9 +39,11 @@ pub const DEFAULT_SESSION_CACHE_SIZE: usize = 1024;
 pub enum ClientAuth {
     /// No (the default).
     Off,
-    /// Yes, and the handshake fails without a valid one (`tls_config_verify_client`).
+    /// Yes, and the handshake fails without one (`tls_config_verify_client`); it must be
+    /// valid unless `noverifycert`.
     Required,
-    /// Yes; one that is sent must be valid (`tls_config_verify_client_optional`).
+    /// Yes; one that is sent must be valid unless `noverifycert`
+    /// (`tls_config_verify_client_optional`).
     Optional,
 }
 
@@ -398,8 +400,12 @@ impl Config {
             .map_err(|e| Error::arg(format!("protocols: {e}")))?;
         // The client CAs and CRLs are loaded once, for the verifier and for the binding
         // that keeps sessions made under other client-certificate settings from resuming.
+        // With noverifycert none are loaded (as libtls): any certificate is accepted.
         let client = match s.client_auth {
             ClientAuth::Off => None,
+            ClientAuth::Required | ClientAuth::Optional if !s.checks.cert => {
+                Some((RootCertStore::empty(), Vec::new()))
+            }
             ClientAuth::Required | ClientAuth::Optional => Some((roots(s)?, crls(s)?)),
         };
         let binding = binding::digest(s, client.as_ref().map(|(r, c)| (r, &c[..])));
@@ -411,6 +417,7 @@ impl Config {
                     provider,
                     crls,
                     s.client_auth == ClientAuth::Optional,
+                    s.checks,
                     s.verify_depth.max(0) as usize,
                 )?))
             }

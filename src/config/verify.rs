@@ -93,6 +93,22 @@ fn check_depth(
     Ok(())
 }
 
+/// The error of a certificate whose own names (libtls's rules) do not include `name`.
+fn check_name(cert: &CertificateDer<'_>, name: &ServerName<'_>) -> Result<(), Error> {
+    let name = match name {
+        ServerName::DnsName(d) => d.as_ref().to_owned(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        _ => return Err(Error::InvalidCertificate(CertificateError::NotValidForName)),
+    };
+    let names = crate::config::x509::names(cert.as_ref())
+        .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    if crate::config::x509::contains_name(&names, &name) {
+        Ok(())
+    } else {
+        Err(Error::InvalidCertificate(CertificateError::NotValidForName))
+    }
+}
+
 /// A chain longer than the verification depth allows.
 struct ChainTooLong {
     depth: usize,
@@ -127,6 +143,11 @@ impl ServerCertVerifier for Verifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         let Some(inner) = &self.inner else {
+            // noverifycert: neither the chain nor the times are checked, but the name is
+            // unless noverifyname (libtls checks it after the handshake either way).
+            if self.checks.name {
+                check_name(end_entity, server_name)?;
+            }
             return Ok(ServerCertVerified::assertion());
         };
         // A trust anchor the server sends along is not an intermediate.
@@ -190,46 +211,63 @@ impl ServerCertVerifier for Verifier {
 }
 
 /// Verifies client certificates for a server config (`tls_config_verify_client` and
-/// `_optional`): webpki against the config's CA certificates and CRLs, and the verify depth.
+/// `_optional`), with libtls's meaning of the switches on a server: webpki against the
+/// config's CA certificates and CRLs within the verify depth; `noverifytime` forgives only a
+/// validity-time failure; `noverifycert` accepts any certificate (self-signed, unknown
+/// issuer, expired) and leaves checking to the program (`tls_peer_cert_hash`); the client's
+/// handshake signature is checked always. `noverifyname` has no meaning on a server.
 #[derive(Debug)]
 pub struct ClientVerifier {
-    inner: Arc<dyn ClientCertVerifier>,
+    /// `None` with `noverifycert`.
+    inner: Option<Arc<dyn ClientCertVerifier>>,
+    mandatory: bool,
+    checks: Checks,
+    provider: Arc<CryptoProvider>,
     depth: usize,
     anchor_keys: Vec<Vec<u8>>,
 }
 
 impl ClientVerifier {
-    /// Requires a client certificate, or only checks one that is sent when `optional`.
+    /// Requires a client certificate, or only checks one that is sent when `optional`. With
+    /// `checks.cert` off the roots may be empty and are not used.
     pub fn new(
         roots: RootCertStore,
         provider: Arc<CryptoProvider>,
         crls: Vec<CertificateRevocationListDer<'static>>,
         optional: bool,
+        checks: Checks,
         depth: usize,
     ) -> crate::error::Result<Self> {
         let anchor_keys = anchor_keys(&roots);
-        let mut b =
-            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).with_crls(crls);
-        if optional {
-            b = b.allow_unauthenticated();
-        }
-        let inner =
-            b.build().map_err(|e| crate::Error::arg(format!("client CA certificates: {e}")))?;
-        Ok(Self { inner, depth, anchor_keys })
+        let inner = if checks.cert {
+            let mut b =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .with_crls(crls);
+            if optional {
+                b = b.allow_unauthenticated();
+            }
+            Some(b.build().map_err(|e| crate::Error::arg(format!("client CA certificates: {e}")))?)
+        } else {
+            None
+        };
+        Ok(Self { inner, mandatory: !optional, checks, provider, depth, anchor_keys })
     }
 }
 
 impl ClientCertVerifier for ClientVerifier {
     fn offer_client_auth(&self) -> bool {
-        self.inner.offer_client_auth()
+        true
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        self.inner.client_auth_mandatory()
+        self.mandatory
     }
 
+    /// None, as libtls (which never sets a client CA list): naming every trusted CA made a
+    /// server with the system roots send a 17 KB CertificateRequest, and clients choose
+    /// their certificate without the list.
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
+        &[]
     }
 
     fn verify_client_cert(
@@ -238,8 +276,31 @@ impl ClientCertVerifier for ClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
+        let Some(inner) = &self.inner else {
+            return Ok(ClientCertVerified::assertion());
+        };
         check_depth(&self.anchor_keys, intermediates, self.depth)?;
-        self.inner.verify_client_cert(end_entity, intermediates, now)
+        let mut now = now;
+        // As for servers: with noverifytime each retry moves the clock into the validity
+        // window webpki reported, so only time failures are forgiven.
+        for _ in 0..8 {
+            match inner.verify_client_cert(end_entity, intermediates, now) {
+                Ok(v) => return Ok(v),
+                Err(Error::InvalidCertificate(e)) => match e {
+                    CertificateError::ExpiredContext { not_after, .. } if !self.checks.time => {
+                        now = not_after;
+                    }
+                    CertificateError::NotValidYetContext { not_before, .. }
+                        if !self.checks.time =>
+                    {
+                        now = not_before;
+                    }
+                    other => return Err(Error::InvalidCertificate(other)),
+                },
+                Err(other) => return Err(other),
+            }
+        }
+        Err(Error::InvalidCertificate(CertificateError::Expired))
     }
 
     fn verify_tls12_signature(
@@ -248,7 +309,7 @@ impl ClientCertVerifier for ClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -257,10 +318,10 @@ impl ClientCertVerifier for ClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
 //! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
+pub mod hello;
 pub mod peer;
 pub mod records;
 pub mod schedule;
@@ -65,7 +66,8 @@ pub struct Info {
     pub cipher_bits: i32,
     /// The ALPN protocol selected, if any.
     pub alpn: Option<Vec<u8>>,
-    /// The server name: the client's SNI (server) or the name connected to (client).
+    /// The server name: the client's SNI as it sent it, case kept (server), or the name
+    /// connected to (client).
     pub servername: Option<String>,
     /// Whether this connection resumed an earlier session.
     pub resumed: bool,
@@ -133,6 +135,8 @@ pub struct Conn {
 struct Pending {
     acceptor: rustls::server::Acceptor,
     config: Arc<ServerConfig>,
+    /// The SNI as sent: fed every byte the Acceptor reads (see `read_tls_into`).
+    hello: hello::HelloName,
 }
 
 impl Conn {
@@ -163,8 +167,11 @@ impl Conn {
         let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
         let mut conn =
             Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
-        conn.pending =
-            Some(Box::new(Pending { acceptor: rustls::server::Acceptor::default(), config }));
+        conn.pending = Some(Box::new(Pending {
+            acceptor: rustls::server::Acceptor::default(),
+            config,
+            hello: hello::HelloName::new(),
+        }));
         Ok(conn)
     }
 
@@ -627,7 +634,9 @@ impl Conn {
     fn negotiated(&self) -> Info {
         let (version, cipher, cipher_bits) = crate::conn::names::suite(&self.tls);
         let servername = match &self.tls {
-            Connection::Server(s) => s.server_name().map(str::to_owned),
+            Connection::Server(s) => {
+                self.servername.clone().or_else(|| s.server_name().map(str::to_owned))
+            }
             Connection::Client(_) => self.servername.clone(),
         };
         Info {
@@ -691,7 +700,9 @@ impl Conn {
         rd: &mut dyn io::Read,
     ) -> io::Result<usize> {
         match pending {
-            Some(p) => p.acceptor.read_tls(rd),
+            // The parser sees what the Acceptor reads (the read-path rewrite feeds it whole
+            // records with `feed_record` instead).
+            Some(p) => p.acceptor.read_tls(&mut hello::Tee { inner: rd, hello: &mut p.hello }),
             None => tls.read_tls(rd),
         }
     }
@@ -840,7 +851,15 @@ impl Conn {
         match p.acceptor.accept() {
             Ok(None) => Ok(()),
             Ok(Some(accepted)) => {
-                let config = self.pending.take().map(|p| p.config).expect("pending");
+                let p = self.pending.take().expect("pending");
+                let hello = accepted.client_hello();
+                // The name as sent, if it is the one rustls accepted (which it lowercased).
+                self.servername = p
+                    .hello
+                    .server_name()
+                    .filter(|raw| hello.server_name().is_some_and(|n| n.eq_ignore_ascii_case(raw)))
+                    .map(str::to_owned);
+                let config = p.config;
                 match accepted.into_connection(config) {
                     Ok(conn) => {
                         self.tls = Connection::Server(conn);

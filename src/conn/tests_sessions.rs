@@ -244,6 +244,35 @@ fn client_certificates_required_optional_missing_untrusted() {
 }
 
 #[test]
+fn noverifycert_accepts_any_client_certificate_and_never_lends_its_sessions() {
+    for proto in [PROTO_TLS1_3, PROTO_TLS1_2] {
+        let insecure = server_config(proto);
+        insecure
+            .edit(|s| {
+                s.client_auth = ClientAuth::Optional;
+                s.checks.cert = false;
+                Ok(())
+            })
+            .unwrap();
+        let untrusted = client_config(proto);
+        with_client_cert(&untrusted, "untrusted");
+        let (_, s) = connect(&untrusted, &insecure, "localhost").unwrap();
+        assert_eq!(s.peer().unwrap().unwrap().cert.issuer, "/CN=nbtls other CA");
+        let (_, s) = connect(&untrusted, &insecure, "localhost").unwrap();
+        assert!(resumed(&s), "the insecure server resumes its own sessions ({proto:#x})");
+        // The same config checking certificates again (tls_config_verify): the session
+        // whose certificate nobody checked is not resumed, and a full handshake fails.
+        insecure
+            .edit(|s| {
+                s.checks.cert = true;
+                Ok(())
+            })
+            .unwrap();
+        assert!(connect(&untrusted, &insecure, "localhost").is_err(), "{proto:#x}");
+    }
+}
+
+#[test]
 fn client_verify_depth_counts_intermediates() {
     let s = server_config(PROTO_TLS1_3);
     s.edit(|st| {
@@ -329,6 +358,10 @@ fn sni_chooses_by_the_certificates_own_names() {
         ("localhost", "/CN=localhost,IP:127.0.0.1"),
         ("wrong.example", "/CN=wrong.example"),
         ("www.wild.example", "/C=XX/O=nbtls tests/CN=*.wild.example"),
+        // Keypairs match regardless of case; tls_conn_servername keeps the client's case.
+        ("LocalHost", "/CN=localhost,IP:127.0.0.1"),
+        ("Wrong.EXAMPLE", "/CN=wrong.example"),
+        ("WWW.Wild.Example", "/C=XX/O=nbtls tests/CN=*.wild.example"),
     ] {
         let (cc, sc) = connect(&c, &s, name).unwrap();
         assert_eq!(cc.peer().unwrap().unwrap().cert.subject, subject, "{name}");

@@ -308,20 +308,27 @@ pub extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) 
     )
 }
 
-/// Turns off certificate verification altogether: any chain, name and time is accepted
-/// (handshake signatures are still checked). Insecure.
+/// Turns off certificate verification, as libtls: a client accepts any chain and validity
+/// time but still checks the server's name unless tls_config_insecure_noverifyname is also
+/// set; a server that asks for client certificates (tls_config_verify_client or _optional)
+/// accepts any one (self-signed, unknown issuer, expired) and loads no CA, leaving the
+/// check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
+/// Insecure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_insecure_noverifycert(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.checks.cert = false))
 }
 
-/// Forgives only a name mismatch: an untrusted or expired certificate still fails. Insecure.
+/// Forgives only a name mismatch, on a client (a server checks no names): an untrusted or
+/// expired certificate still fails. With it a client may connect with a NULL server name.
+/// Insecure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_insecure_noverifyname(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.checks.name = false))
 }
 
-/// Forgives only a validity-time failure: an untrusted chain or a wrong name still fails.
+/// Forgives only a validity-time failure, of a server's certificate on a client and of a
+/// client's certificate on a server: an untrusted chain or a wrong name still fails.
 /// Insecure.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_insecure_noverifytime(config: *mut Config) {

@@ -167,7 +167,8 @@ impl Tls {
                 s
             }
         };
-        if servername.is_none() && snap.settings.checks.name && snap.settings.checks.cert {
+        // As libtls: a NULL name needs noverifyname (noverifycert alone still checks names).
+        if servername.is_none() && snap.settings.checks.name {
             return Err(Error::arg("server name not specified"));
         }
         let client =

@@ -29,8 +29,9 @@ pub extern "C" fn tls_conn_alpn_selected(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.alpn.as_ref()))
 }
 
-/// Returns the server name: on a server, the name the client asked for (SNI); on a client,
-/// the name it connected to. NULL when there is none or before the handshake is complete.
+/// Returns the server name: on a server, the name the client asked for (SNI), exactly as
+/// it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
+/// name it connected to. NULL when there is none or before the handshake is complete.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_conn_servername(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.servername.as_ref()))

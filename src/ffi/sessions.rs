@@ -163,7 +163,9 @@ pub extern "C" fn tls_config_add_ticket_key(
 // ----- client certificates -----
 
 /// Makes a server require a client certificate, verified against the config's CA
-/// certificates (and CRLs) within the verify depth; the handshake fails without one.
+/// certificates (and CRLs) within the verify depth; the handshake fails without one. With
+/// tls_config_insecure_noverifycert any certificate is accepted (still required) and the
+/// program checks it (tls_peer_cert_hash). The CertificateRequest names no CAs, as libtls.
 /// Sessions resume only where these settings are the same; a resumed session does not
 /// verify its stored certificate again (README, "Server resumption").
 #[unsafe(no_mangle)]
@@ -172,7 +174,9 @@ pub extern "C" fn tls_config_verify_client(config: *mut Config) {
 }
 
 /// Makes a server ask for a client certificate: a client may send none, but one that is
-/// sent must verify.
+/// sent must verify, unless tls_config_insecure_noverifycert: then any certificate
+/// (self-signed, unknown issuer) is accepted and left to the program, which compares
+/// tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.client_auth = ClientAuth::Optional))
