@@ -535,7 +535,7 @@ size_t tls_pending_read(struct tls *ctx);
 // NULL.
 size_t tls_pending_write(struct tls *ctx);
 
-// Returns the out-of-turn bytes (deferred tickets, a TLS 1.2 no_renegotiation alert) held
+// Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
 // back until the next write-side call; 0 once released. 0 for NULL.
 size_t tls_pending_deferred(struct tls *ctx);
 
@@ -787,8 +787,12 @@ void tls_config_verify_client_optional(struct tls_config *config);
 
 // Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair
 // whose certificate's own names (subjectAltNames, else commonName; libtls's wildcard rules)
-// match the client's server name, else the first keypair. On a config without a keypair
-// this sets the default one.
+// match the client's server name, else the first keypair. Several keypairs for one name (an
+// RSA and an ECDSA certificate, as dual-certificate servers have) are chosen by the
+// client's signature schemes: the ECDSA one when the client can verify it, else the first
+// whose signatures it can verify. When the client can verify none of the chosen key's
+// signatures the handshake fails before ServerHello with a fatal handshake_failure alert.
+// On a config without a keypair this sets the default one.
 //
 // Returns 0, or -1 if either cannot be read or parsed (nothing is changed).
 int tls_config_add_keypair_file(struct tls_config *config,
@@ -1008,7 +1012,8 @@ int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
 int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
 
 // Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
-// next write-side call (tls_write, tls_flush, tls_close). A peer (rustls-based ones
+// next write-side call (tls_write, tls_flush, tls_close), behind any tickets still held
+// back and with them: until then it counts in tls_pending_deferred(). A peer (rustls-based ones
 // included) accepts at most 32 KeyUpdates without application data in between and then
 // fails the connection, so call it sparingly.
 //

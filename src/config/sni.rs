@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
+use rustls::{SignatureAlgorithm, SignatureScheme};
 
 use crate::config::{pem, x509};
 use crate::error::{Error, Result};
@@ -59,17 +60,30 @@ impl Resolver {
         Ok(Self { keys })
     }
 
-    /// The keypair for `name` (the default for `None` or no match).
-    pub fn choose(&self, name: Option<&str>) -> Arc<CertifiedKey> {
-        name.and_then(|n| self.keys.iter().find(|(_, names)| x509::contains_name(names, n)))
-            .unwrap_or(&self.keys[0])
-            .0
-            .clone()
+    /// The keypair for `name` (the default for `None` or no match). Among several for the
+    /// name, as dual-certificate servers choose: an ECDSA one the client can verify
+    /// (`schemes`), else the first any of whose signatures it can verify, else the first.
+    pub fn choose(&self, name: Option<&str>, schemes: &[SignatureScheme]) -> Arc<CertifiedKey> {
+        let for_name = |k: &&(Arc<CertifiedKey>, x509::Names)| {
+            name.is_some_and(|n| x509::contains_name(&k.1, n))
+        };
+        let first = self.keys.iter().find(for_name).unwrap_or(&self.keys[0]);
+        if self.keys.iter().filter(for_name).nth(1).is_none() {
+            return first.0.clone();
+        }
+        let usable = |k: &&(Arc<CertifiedKey>, x509::Names)| {
+            for_name(k) && k.0.key.choose_scheme(schemes).is_some()
+        };
+        let ecdsa = |k: &&(Arc<CertifiedKey>, x509::Names)| {
+            usable(k) && k.0.key.algorithm() == SignatureAlgorithm::ECDSA
+        };
+        let chosen = self.keys.iter().find(ecdsa).or_else(|| self.keys.iter().find(usable));
+        chosen.unwrap_or(first).0.clone()
     }
 }
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.choose(hello.server_name()))
+        Some(self.choose(hello.server_name(), hello.signature_schemes()))
     }
 }

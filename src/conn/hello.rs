@@ -5,7 +5,8 @@
 //! `fnmatch`). [`HelloName`] is fed the plaintext records that arrive before the ClientHello
 //! is complete, reassembles the first handshake message across records (a ClientHello may
 //! span several records, and records may arrive split anywhere) and, once it has the whole
-//! message, keeps only the `server_name` extension's `host_name`.
+//! message, keeps only the `server_name` extension's `host_name` (and whether its
+//! supported_versions offer TLS 1.3, which decides the signature schemes the server may use).
 //!
 //! It never panics and never holds more than [`MAX_HELLO`] bytes plus a 5-byte record
 //! header: any malformed input (a record longer than TLS allows, a first handshake message
@@ -23,6 +24,7 @@ const MAX_RECORD: usize = 16 * 1024;
 const HANDSHAKE: u8 = 22;
 const CLIENT_HELLO: u8 = 1;
 const SERVER_NAME: u16 = 0;
+const SUPPORTED_VERSIONS: u16 = 43;
 const HOST_NAME: u8 = 0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub struct HelloName {
     msg: Vec<u8>,
     /// The host name as sent, once the ClientHello is complete.
     name: Option<Box<[u8]>>,
+    /// Whether the whole ClientHello offered TLS 1.3 (supported_versions lists 0x0304).
+    tls13: bool,
 }
 
 impl Default for HelloName {
@@ -67,6 +71,7 @@ impl HelloName {
             body_is_handshake: false,
             msg: Vec::new(),
             name: None,
+            tls13: false,
         }
     }
 
@@ -139,6 +144,12 @@ impl HelloName {
         self.server_name_bytes().and_then(|b| std::str::from_utf8(b).ok())
     }
 
+    /// Whether the whole ClientHello was read and offers TLS 1.3 (its supported_versions
+    /// extension lists 0x0304); `false` before, without one, or after malformed input.
+    pub fn offers_tls13(&self) -> bool {
+        self.phase == Phase::Done && self.tls13
+    }
+
     /// Bytes held for reassembly (at most [`MAX_HELLO`]).
     pub fn buffered(&self) -> usize {
         self.msg.len()
@@ -170,8 +181,9 @@ impl HelloName {
         self.msg.extend_from_slice(&bytes[..n]);
         if self.msg.len() == total {
             match host_name(&self.msg[4..]) {
-                Ok(name) => {
+                Ok((name, tls13)) => {
                     self.name = name.map(Box::from);
+                    self.tls13 = tls13;
                     self.phase = Phase::Done;
                     self.msg = Vec::new();
                 }
@@ -230,7 +242,8 @@ impl<'a> Reader<'a> {
 
 /// The server_name extension's host_name in a ClientHello body (RFC 8446 §4.1.2, RFC 6066
 /// §3), `None` without one.
-fn host_name(body: &[u8]) -> Result<Option<&[u8]>, Malformed> {
+/// Also whether its supported_versions extension lists TLS 1.3.
+fn host_name(body: &[u8]) -> Result<(Option<&[u8]>, bool), Malformed> {
     let mut r = Reader(body);
     r.take(2 + 32)?; // legacy_version, random
     if r.vec8()?.len() > 32 {
@@ -244,16 +257,21 @@ fn host_name(body: &[u8]) -> Result<Option<&[u8]>, Malformed> {
         return Err(Malformed); // legacy_compression_methods
     }
     if r.0.is_empty() {
-        return Ok(None); // no extensions (TLS 1.2 allows it)
+        return Ok((None, false)); // no extensions (TLS 1.2 allows it)
     }
     let mut exts = Reader(r.vec16()?);
     if !r.0.is_empty() {
         return Err(Malformed);
     }
     let mut found = None;
+    let mut tls13 = false;
     while !exts.0.is_empty() {
         let kind = exts.u16()?;
         let data = exts.vec16()?;
+        if kind == SUPPORTED_VERSIONS {
+            tls13 = Reader(data).vec8()?.chunks(2).any(|v| v == [3, 4]);
+            continue;
+        }
         if kind != SERVER_NAME {
             continue;
         }
@@ -262,7 +280,7 @@ fn host_name(body: &[u8]) -> Result<Option<&[u8]>, Malformed> {
         }
         found = Some(server_name_list(data)?);
     }
-    Ok(found.flatten())
+    Ok((found.flatten(), tls13))
 }
 
 /// The first host_name of a ServerNameList.
@@ -378,6 +396,25 @@ mod tests {
             (0, sni(&[(0, name)])),
             (43, vec![2, 3, 4]),
         ]))
+    }
+
+    #[test]
+    fn supported_versions_tell_whether_tls13_is_offered() {
+        type Exts = Vec<(u16, Vec<u8>)>;
+        let cases: [(Exts, bool); 3] = [
+            (vec![(43, vec![4, 3, 4, 3, 3])], true),
+            (vec![(43, vec![2, 3, 3])], false),
+            (vec![(0, sni(&[(0, b"a.example")]))], false),
+        ];
+        for (exts, want) in &cases {
+            let h = by_records(&records(&message(&hello_body(exts)), 16384));
+            assert!(h.is_done());
+            assert_eq!(h.offers_tls13(), *want, "{exts:?}");
+        }
+        // a ClientHello not yet whole offers nothing yet
+        let m = with_name(b"a.example");
+        let h = by_records(&records(&m[..m.len() - 1], 16384));
+        assert!(!h.offers_tls13());
     }
 
     #[test]

@@ -112,6 +112,12 @@ pub struct Conn {
     servername: Option<String>,
     /// Whether any I/O call has run (a connection's NONE policy must come before).
     started: bool,
+    /// A fatal alert sent before any rustls connection existed (memory transport: handed out
+    /// by `drain`).
+    early_alert: Vec<u8>,
+    /// An answer the peer waits for (a no_renegotiation warning) did not leave at once: it
+    /// goes first with the next call, `tls_read` included.
+    reply_due: bool,
     buffer_limit: usize,
     /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
     pending: Option<Box<Pending>>,
@@ -135,8 +141,11 @@ pub struct Conn {
 struct Pending {
     acceptor: rustls::server::Acceptor,
     config: Arc<ServerConfig>,
-    /// The SNI as sent: fed every byte the Acceptor reads (see `read_tls_into`).
+    /// The SNI as sent (and whether TLS 1.3 is offered): fed every byte the Acceptor reads
+    /// (see `read_tls_into`).
     hello: hello::HelloName,
+    /// Whether the config enables TLS 1.3.
+    tls13: bool,
 }
 
 impl Conn {
@@ -167,10 +176,12 @@ impl Conn {
         let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
         let mut conn =
             Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
+        let tls13 = settings.protocols & crate::policy::PROTO_TLS1_3 != 0;
         conn.pending = Some(Box::new(Pending {
             acceptor: rustls::server::Acceptor::default(),
             config,
             hello: hello::HelloName::new(),
+            tls13,
         }));
         Ok(conn)
     }
@@ -196,6 +207,8 @@ impl Conn {
             info: None,
             servername: name.map(str::to_owned),
             started: false,
+            reply_due: false,
+            early_alert: Vec::new(),
             buffer_limit: settings.buffer_limit,
             pending: None,
             peer: peer::Cache::default(),
@@ -230,6 +243,10 @@ impl Conn {
             return Ok(0);
         }
         self.drive_handshake()?;
+        if self.reply_due && !self.io.is_memory() {
+            self.flush_queue(Scope::Due)?;
+            self.reply_due = false;
+        }
         loop {
             match self.tls.reader().read(buf) {
                 Ok(n) if n > 0 => {
@@ -329,8 +346,12 @@ impl Conn {
         if self.tls.protocol_version() != Some(ProtocolVersion::TLSv1_3) {
             return Err(Stop::Fail(Error::unsupported("KeyUpdate needs TLS 1.3")));
         }
+        let before = self.queued();
         self.tls.refresh_traffic_keys().map_err(|e| Stop::Fail(Error::tls(&e)))?;
-        // refresh_traffic_keys queues the message: it is a write-side byte, not held.
+        // It leaves with the next write-side call, as held tickets do; held bytes stay the
+        // tail of the send queue (schedule.rs), so it joins them rather than going ahead.
+        let after = self.queued();
+        self.sched.hold(after.saturating_sub(before));
         Ok(())
     }
 
@@ -412,6 +433,12 @@ impl Conn {
             return Err(Stop::Fail(Error::state("tls_drain needs a memory transport")));
         }
         let mut done = 0;
+        if !self.early_alert.is_empty() {
+            done = self.early_alert.len().min(buf.len());
+            buf[..done].copy_from_slice(&self.early_alert[..done]);
+            self.early_alert.drain(..done);
+            return Ok(done);
+        }
         while done < buf.len() {
             let queued = if self.failure.is_some() { usize::MAX } else { self.queued() };
             let limit = self.sched.due(queued).min(buf.len() - done);
@@ -686,7 +713,12 @@ impl Conn {
             Ok(st) => {
                 let added = st.tls_bytes_to_write().saturating_sub(before);
                 if added > 0 && self.out_of_turn(was_handshaking) {
-                    self.sched.hold(added);
+                    if self.peer_waits(was_handshaking) {
+                        self.reply_due = true;
+                        self.send_reply_now();
+                    } else {
+                        self.sched.hold(added);
+                    }
                 }
                 Ok(())
             }
@@ -851,6 +883,12 @@ impl Conn {
         match p.acceptor.accept() {
             Ok(None) => Ok(()),
             Ok(Some(accepted)) => {
+                let tls13 = p.tls13 && p.hello.offers_tls13();
+                if let Err(e) = usable_signature_scheme(&accepted, &p.config, tls13) {
+                    self.pending = None;
+                    self.plaintext_alert(rustls::AlertDescription::HandshakeFailure);
+                    return Err(self.fail(e));
+                }
                 let p = self.pending.take().expect("pending");
                 let hello = accepted.client_hello();
                 // The name as sent, if it is the one rustls accepted (which it lowercased).
@@ -879,11 +917,66 @@ impl Conn {
     }
 
     fn fatal_accept(&mut self, e: rustls::Error, mut alert: rustls::server::AcceptedAlert) -> Stop {
-        let mut out = Output { io: &mut *self.io, limit: usize::MAX, now: true };
-        // write_all: the queue may hold several chunks (a TLS 1.3 ServerHello before the
-        // encrypted alert) and a transport may take one per call.
-        let _ = alert.write_all(&mut out);
+        // Every chunk: the queue may hold several (a TLS 1.3 ServerHello before the encrypted
+        // alert) and a transport may take one per call.
+        let mut queued = 0;
+        loop {
+            let r = if self.io.is_memory() {
+                alert.write(&mut self.early_alert)
+            } else {
+                alert.write(&mut Output { io: &mut *self.io, limit: usize::MAX, now: true })
+            };
+            match r {
+                Ok(n) if n > 0 => queued += n,
+                _ => break,
+            }
+        }
+        if queued == 0
+            && matches!(
+                e,
+                rustls::Error::InappropriateHandshakeMessage { .. }
+                    | rustls::Error::InappropriateMessage { .. }
+            )
+        {
+            // rustls's Acceptor queues no alert for a first message that is not a
+            // ClientHello; RFC 8446 §4 and RFC 5246 §7.2.2 want a fatal unexpected_message.
+            self.plaintext_alert(rustls::AlertDescription::UnexpectedMessage);
+        }
         self.fail(Error::tls(&e))
+    }
+
+    /// One non-blocking attempt to send a fatal alert in plaintext (before ServerHello).
+    fn plaintext_alert(&mut self, what: rustls::AlertDescription) {
+        let record = [21, 3, 3, 0, 2, 2, u8::from(what)];
+        if self.io.is_memory() {
+            self.early_alert.extend_from_slice(&record);
+        } else {
+            let _ = self.io.write_now(&[io::IoSlice::new(&record)]);
+        }
+    }
+
+    /// Whether bytes the read path just queued are an answer the peer waits for: after a
+    /// TLS 1.2 handshake that is only the no_renegotiation warning for a renegotiation
+    /// ClientHello (TLS 1.2 has no KeyUpdate, and its tickets are in-turn).
+    fn peer_waits(&self, was_handshaking: bool) -> bool {
+        !was_handshaking && self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2)
+    }
+
+    /// The one non-blocking attempt to send an answer the peer waits for (DESIGN.md "Which
+    /// bytes are out-of-turn"); what does not leave now is due output and goes first with
+    /// the next call.
+    fn send_reply_now(&mut self) {
+        for _ in 0..16 {
+            let due = self.pending_write();
+            if due == 0 {
+                self.reply_due = false;
+                return;
+            }
+            let mut out = Output { io: &mut *self.io, limit: due, now: true };
+            if !matches!(self.tls.write_tls(&mut out), Ok(n) if n > 0) {
+                return;
+            }
+        }
     }
 
     /// DESIGN.md "Which bytes are out-of-turn": bytes queued by the step that completes the
@@ -1024,6 +1117,43 @@ impl Conn {
     }
 }
 
+/// Whether the key the server would present for this ClientHello can sign with one of the
+/// client's signature schemes (only TLS 1.3's when `tls13`, TLS 1.3 will be chosen). rustls
+/// would find out only after ServerHello; RFC 8446 §4.1.1 wants the handshake refused before.
+fn usable_signature_scheme(
+    accepted: &rustls::server::Accepted,
+    config: &ServerConfig,
+    tls13: bool,
+) -> Result<(), Error> {
+    let hello = accepted.client_hello();
+    let schemes: Vec<rustls::SignatureScheme> = hello
+        .signature_schemes()
+        .iter()
+        .copied()
+        .filter(|s| !tls13 || usable_in_tls13(*s))
+        .collect();
+    let Some(key) = config.cert_resolver.resolve(accepted.client_hello()) else {
+        return Ok(()); // rustls refuses the handshake itself
+    };
+    if key.key.choose_scheme(&schemes).is_some() {
+        return Ok(());
+    }
+    let mut e = Error::new(
+        Code::Protocol,
+        "handshake refused: the client accepts no signature scheme that the server's key \
+         for this name can make",
+    );
+    e.alert = Some(u8::from(rustls::AlertDescription::HandshakeFailure));
+    Err(e)
+}
+
+/// RFC 8446 §4.2.3: TLS 1.3 signatures use no SHA-1, SHA-224 or older hash, and no
+/// RSASSA-PKCS1-v1_5.
+fn usable_in_tls13(s: rustls::SignatureScheme) -> bool {
+    let [hash, sign] = u16::from(s).to_be_bytes();
+    hash > 3 && sign != 1
+}
+
 /// The length of a ChangeCipherSpec record.
 const CCS_RECORD_LEN: usize = 6;
 
@@ -1059,6 +1189,8 @@ pub mod names;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conformance;
 #[cfg(test)]
 mod tests_pq;
 #[cfg(test)]

@@ -7,6 +7,10 @@ use super::*;
 use crate::config::{Config, TicketPolicy};
 use crate::policy::{PROTO_TLS1_2, PROTO_TLS1_3};
 
+pub(super) fn certs_dir() -> PathBuf {
+    certs()
+}
+
 fn certs() -> PathBuf {
     static GEN: Once = Once::new();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/certs");
@@ -25,12 +29,12 @@ fn read(name: &str) -> Vec<u8> {
     std::fs::read(certs().join(name)).unwrap()
 }
 
-struct Setup {
-    protocols: u32,
-    leaf: &'static str,
-    policy: TicketPolicy,
-    alpn_client: Vec<&'static str>,
-    alpn_server: Vec<&'static str>,
+pub(super) struct Setup {
+    pub(super) protocols: u32,
+    pub(super) leaf: &'static str,
+    pub(super) policy: TicketPolicy,
+    pub(super) alpn_client: Vec<&'static str>,
+    pub(super) alpn_server: Vec<&'static str>,
 }
 
 impl Default for Setup {
@@ -45,7 +49,7 @@ impl Default for Setup {
     }
 }
 
-fn configs(s: &Setup) -> (Arc<Config>, Arc<Config>) {
+pub(super) fn configs(s: &Setup) -> (Arc<Config>, Arc<Config>) {
     let client = Arc::new(Config::new().unwrap());
     let ca = read("ca.pem");
     let proto = s.protocols;
@@ -74,7 +78,12 @@ fn configs(s: &Setup) -> (Arc<Config>, Arc<Config>) {
     (client, server)
 }
 
-fn pair_with(s: &Setup, cap: usize, ccfg: &Config, scfg: &Config) -> (Conn, Conn, End, End) {
+pub(super) fn pair_with(
+    s: &Setup,
+    cap: usize,
+    ccfg: &Config,
+    scfg: &Config,
+) -> (Conn, Conn, End, End) {
     let (a, b) = pipe::pair(cap);
     let (a2, b2) =
         (End { rx: a.rx.clone(), tx: a.tx.clone() }, End { rx: b.rx.clone(), tx: b.tx.clone() });
@@ -88,7 +97,7 @@ fn pair_with(s: &Setup, cap: usize, ccfg: &Config, scfg: &Config) -> (Conn, Conn
 }
 
 /// Drives both handshakes alternately; a round in which neither side progresses is a deadlock.
-fn handshake_both(c: &mut Conn, s: &mut Conn) -> (Step<()>, Step<()>) {
+pub(super) fn handshake_both(c: &mut Conn, s: &mut Conn) -> (Step<()>, Step<()>) {
     let (mut rc, mut rs) = (Err(Stop::Want(Want::Read)), Err(Stop::Want(Want::Read)));
     for _ in 0..100_000 {
         if !matches!(rc, Ok(()) | Err(Stop::Fail(_))) {

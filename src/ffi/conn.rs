@@ -405,7 +405,7 @@ pub extern "C" fn tls_pending_write(ctx: *mut Tls) -> usize {
     boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_write()))
 }
 
-/// Returns the out-of-turn bytes (deferred tickets, a TLS 1.2 no_renegotiation alert) held
+/// Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
 /// back until the next write-side call; 0 once released. 0 for NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn tls_pending_deferred(ctx: *mut Tls) -> usize {

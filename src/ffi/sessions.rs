@@ -186,8 +186,12 @@ pub extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
 
 /// Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair
 /// whose certificate's own names (subjectAltNames, else commonName; libtls's wildcard rules)
-/// match the client's server name, else the first keypair. On a config without a keypair
-/// this sets the default one.
+/// match the client's server name, else the first keypair. Several keypairs for one name (an
+/// RSA and an ECDSA certificate, as dual-certificate servers have) are chosen by the
+/// client's signature schemes: the ECDSA one when the client can verify it, else the first
+/// whose signatures it can verify. When the client can verify none of the chosen key's
+/// signatures the handshake fails before ServerHello with a fatal handshake_failure alert.
+/// On a config without a keypair this sets the default one.
 ///
 /// Returns 0, or -1 if either cannot be read or parsed (nothing is changed).
 #[unsafe(no_mangle)]

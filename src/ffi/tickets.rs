@@ -106,7 +106,8 @@ pub extern "C" fn tls_config_set_session_lifetime(config: *mut Config, lifetime:
 }
 
 /// Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
-/// next write-side call (tls_write, tls_flush, tls_close). A peer (rustls-based ones
+/// next write-side call (tls_write, tls_flush, tls_close), behind any tickets still held
+/// back and with them: until then it counts in tls_pending_deferred(). A peer (rustls-based ones
 /// included) accepts at most 32 KeyUpdates without application data in between and then
 /// fails the connection, so call it sparingly.
 ///
