@@ -454,10 +454,10 @@ int main(int argc, char **argv)
 		setup(dir, 0, 0, NULL, "X25519");
 		run_mem();
 	} else if (strcmp(w, "bulk_record_16k") == 0 || strcmp(w, "bulk_record_16k_ra") == 0) {
-		setup(dir, 0, 0, NULL);
+		setup(dir, 0, 0, NULL, "X25519");
 		run_record(w, secs, strcmp(w, "bulk_record_16k_ra") == 0);
 	} else if (strcmp(w, "latency_tcp_ms") == 0) {
-		setup(dir, 0, 1, NULL);
+		setup(dir, 0, 1, NULL, "X25519");
 		run_latency(w, secs);
 	} else if (bulk_params(w, &suite, &chunk)) {
 		setup(dir, 0, 0, suite, "X25519");
