@@ -114,7 +114,7 @@ pub struct Conn {
     started: bool,
     /// A fatal alert sent before any rustls connection existed (memory transport: handed out
     /// by `drain`).
-    early_alert: Vec<u8>,
+    early_alert: Option<Box<[u8]>>,
     /// An answer the peer waits for (a no_renegotiation warning) did not leave at once: it
     /// goes first with the next call, `tls_read` included.
     reply_due: bool,
@@ -130,9 +130,8 @@ pub struct Conn {
     /// `tls_config_set_read_ahead`: read what the transport has, not one record.
     read_ahead: bool,
     /// Ciphertext read ahead and not yet handed to rustls (read-ahead only; freed when
-    /// empty), from `ahead_pos` on.
-    ahead: Vec<u8>,
-    ahead_pos: usize,
+    /// empty, so an idle connection holds nothing).
+    ahead: Option<Box<Ahead>>,
 }
 
 /// A server connection waiting for its ClientHello, and the config to continue with once it
@@ -208,15 +207,14 @@ impl Conn {
             servername: name.map(str::to_owned),
             started: false,
             reply_due: false,
-            early_alert: Vec::new(),
+            early_alert: None,
             buffer_limit: settings.buffer_limit,
             pending: None,
             peer: peer::Cache::default(),
             framer: Framer::default(),
             push_next_write: false,
             read_ahead: settings.read_ahead,
-            ahead: Vec::new(),
-            ahead_pos: 0,
+            ahead: None,
         }
     }
 
@@ -433,10 +431,12 @@ impl Conn {
             return Err(Stop::Fail(Error::state("tls_drain needs a memory transport")));
         }
         let mut done = 0;
-        if !self.early_alert.is_empty() {
-            done = self.early_alert.len().min(buf.len());
-            buf[..done].copy_from_slice(&self.early_alert[..done]);
-            self.early_alert.drain(..done);
+        if let Some(early) = self.early_alert.take() {
+            done = early.len().min(buf.len());
+            buf[..done].copy_from_slice(&early[..done]);
+            if done < early.len() {
+                self.early_alert = Some(early[done..].into());
+            }
             return Ok(done);
         }
         while done < buf.len() {
@@ -533,7 +533,7 @@ impl Conn {
     /// Decrypted plaintext waiting to be read.
     pub fn pending_read(&mut self) -> usize {
         let plain = self.io_state().map(|s| s.plaintext_bytes_to_read()).unwrap_or(0);
-        plain + (self.ahead.len() - self.ahead_pos)
+        plain + self.ahead.as_ref().map_or(0, |a| a.buf.len() - a.pos)
     }
 
     /// Ciphertext queued for the transport, held bytes excluded.
@@ -642,6 +642,10 @@ impl Conn {
         }
         self.phase = Phase::Open;
         self.info = Some(self.negotiated());
+        if self.is_server() {
+            // The client's name now lives in `info` only.
+            self.servername = None;
+        }
         self.opportunistic();
         if self.queued() == queued {
             // The handshake ended on a read and nothing followed it: the peer's last flight
@@ -823,25 +827,23 @@ impl Conn {
     /// Read-ahead: one read takes what the transport has (up to [`AHEAD`]); rustls is handed
     /// it a record at a time, as reads without read-ahead would.
     fn read_ahead_record(&mut self, now: bool) -> io::Result<usize> {
-        if self.ahead_pos == self.ahead.len() {
-            let mut buf = std::mem::take(&mut self.ahead);
-            buf.resize(AHEAD, 0);
+        if self.ahead.is_none() {
+            let mut buf = vec![0u8; AHEAD];
             let n = transport_read(&mut *self.io, &mut buf, now)?;
             if n == 0 {
                 return Self::hand_eof(&mut self.tls, &mut self.pending);
             }
             buf.truncate(n);
-            self.ahead = buf;
-            self.ahead_pos = 0;
+            self.ahead = Some(Box::new(Ahead { buf, pos: 0 }));
         }
-        let rest = &self.ahead[self.ahead_pos..];
+        let a = self.ahead.as_mut().expect("filled above");
+        let rest = &a.buf[a.pos..];
         let n = self.framer.advance(rest);
         let r = Self::hand_over(&mut self.tls, &mut self.pending, &rest[..n]);
-        self.ahead_pos += n;
-        if self.ahead_pos == self.ahead.len() {
+        a.pos += n;
+        if a.pos == a.buf.len() {
             // Nothing stays allocated while the connection is idle.
-            self.ahead = Vec::new();
-            self.ahead_pos = 0;
+            self.ahead = None;
         }
         r.map(|()| n)
     }
@@ -922,7 +924,10 @@ impl Conn {
         let mut queued = 0;
         loop {
             let r = if self.io.is_memory() {
-                alert.write(&mut self.early_alert)
+                let mut v = self.early_alert.take().map(Vec::from).unwrap_or_default();
+                let r = alert.write(&mut v);
+                self.early_alert = (!v.is_empty()).then(|| v.into_boxed_slice());
+                r
             } else {
                 alert.write(&mut Output { io: &mut *self.io, limit: usize::MAX, now: true })
             };
@@ -949,7 +954,9 @@ impl Conn {
     fn plaintext_alert(&mut self, what: rustls::AlertDescription) {
         let record = [21, 3, 3, 0, 2, 2, u8::from(what)];
         if self.io.is_memory() {
-            self.early_alert.extend_from_slice(&record);
+            let mut v = self.early_alert.take().map(Vec::from).unwrap_or_default();
+            v.extend_from_slice(&record);
+            self.early_alert = Some(v.into_boxed_slice());
         } else {
             let _ = self.io.write_now(&[io::IoSlice::new(&record)]);
         }
@@ -1156,6 +1163,12 @@ fn usable_in_tls13(s: rustls::SignatureScheme) -> bool {
 
 /// The length of a ChangeCipherSpec record.
 const CCS_RECORD_LEN: usize = 6;
+
+/// Ciphertext read ahead (`tls_config_set_read_ahead`), handed to rustls from `pos` on.
+struct Ahead {
+    buf: Vec<u8>,
+    pos: usize,
+}
 
 /// How much one read-ahead read asks for.
 const AHEAD: usize = 64 * 1024;
