@@ -3,6 +3,7 @@
 # libnbtls.a, nbtls.h, tls.h (which includes nbtls.h, for programs written for libtls) and
 # nbtls.pc. The version comes from Cargo.toml; the system libraries a static link needs come
 # from `cargo rustc -- --print native-static-libs`, checked by tests/install-test.sh.
+# `make test-man` checks the manual pages in man/ (tests/check-man.sh).
 NBTLS_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 NBTLS_LIBS_PRIVATE ?= -lgcc_s -lutil -lrt -lpthread -lm -ldl
 INSTALL ?= install
@@ -20,3 +21,7 @@ install: lib
 	    -e 's|@INCLUDEDIR@|$(INSTALL_INCLUDEDIR)|' -e 's|@VERSION@|$(NBTLS_VERSION)|' \
 	    -e 's|@LIBS_PRIVATE@|$(NBTLS_LIBS_PRIVATE)|' nbtls.pc.in > $(DESTDIR)$(INSTALL_LIBDIR)/pkgconfig/nbtls.pc
 	chmod 644 $(DESTDIR)$(INSTALL_LIBDIR)/pkgconfig/nbtls.pc
+
+.PHONY: test-man
+test-man:
+	sh tests/check-man.sh
