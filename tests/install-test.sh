@@ -4,7 +4,8 @@
 # (`pkg-config --cflags --libs nbtls`), once static (`pkg-config --static --cflags --libs
 # nbtls`, against a copy of the installed tree without the shared library, as on a system
 # that has only libnbtls.a). Both programs run. Also checks that Libs.private names every
-# system library rustc says a static link needs.
+# system library rustc says a static link needs, and that the manual pages are installed with
+# a link for every exported function.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-cc}
@@ -23,6 +24,22 @@ for f in nbtls.h tls.h; do
 	[ -f "$tmp/root$prefix/include/$f" ] || { echo "install-test: $prefix/include/$f not installed"; exit 1; }
 done
 [ "$(readlink "$lib/libnbtls.so")" = libnbtls.so.0 ] || { echo "install-test: libnbtls.so is not a link to libnbtls.so.0"; exit 1; }
+# Manual pages: the family pages themselves, a link for each other function they name, and a
+# page for every exported function.
+man3=$tmp/root$prefix/share/man/man3
+[ -f "$man3/tls_read.3" ] && [ ! -L "$man3/tls_read.3" ] || { echo "install-test: tls_read.3 is not installed as a page"; exit 1; }
+for pair in tls_write:tls_read tls_conn_group:tls_conn_version tls_feed:tls_connect_mem \
+	tls_config_set_read_ahead: tls_accept_fds:tls_accept_socket tls_peer_ocsp_url:tls_ocsp_process_response; do
+	name=${pair%%:*} target=${pair#*:}
+	if [ -n "$target" ]; then
+		[ "$(readlink "$man3/$name.3")" = "$target.3" ] || { echo "install-test: $name.3 is not a link to $target.3"; exit 1; }
+	else
+		[ -f "$man3/$name.3" ] && [ ! -L "$man3/$name.3" ] || { echo "install-test: $name.3 is not installed as a page"; exit 1; }
+	fi
+done
+while read -r sym; do
+	[ -f "$man3/$sym.3" ] || { echo "install-test: no manual page $prefix/share/man/man3/$sym.3"; exit 1; }
+done < "$top/capi-tests/symbols.txt"
 
 # The system libraries a static link needs, as rustc reports them, are all in Libs.private.
 need=$(cd "$top" && cargo rustc --release --lib --crate-type staticlib -q -- --print native-static-libs 2>&1 |
@@ -78,4 +95,5 @@ if readelf -d "$tmp/prog/prog-static" | grep -q 'NEEDED.*libnbtls'; then
 	echo "install-test: the static program needs libnbtls.so"; exit 1
 fi
 "$tmp/prog/prog-static"
-echo "install-test: installed into DESTDIR; shared and static programs built with pkg-config alone ran"
+
+echo "install-test: installed into DESTDIR with the manual pages; shared and static programs built with pkg-config alone ran"
