@@ -31,8 +31,11 @@ python_package() {
 	if [ ! -x "$py" ]; then
 		"$PYTHON" -m venv "$venv" || return 1
 	fi
+	# setuptools builds in the source tree; a stale build/ could ship files since removed.
+	rm -rf "$root/bindings/python/build" "$root/bindings/python/nbtls.egg-info"
 	"$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps \
 		"$root/bindings/python" || { echo "run-bindings: pip install bindings/python failed"; return 1; }
+	rm -rf "$root/bindings/python/build" "$root/bindings/python/nbtls.egg-info"
 	"$py" -c 'import pytest' 2>/dev/null ||
 		"$py" -m pip install -q --disable-pip-version-check pytest || return 1
 	want=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
