@@ -78,7 +78,7 @@ demo: examples certs
 bindings: lib certs
 	sh tests/run-bindings.sh
 
-test: lint test-rust test-c asan valgrind tsan peers soak-quick bindings test-install
+test: lint test-rust test-c asan valgrind tsan peers soak-quick bindings test-install test-man
 	@echo "make test: all suites passed"
 
 include mk/install.mk

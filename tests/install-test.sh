@@ -4,7 +4,15 @@
 # (`pkg-config --cflags --libs nbtls`), once static (`pkg-config --static --cflags --libs
 # nbtls`, against a copy of the installed tree without the shared library, as on a system
 # that has only libnbtls.a). Both programs run. Also checks that Libs.private names every
-# system library rustc says a static link needs.
+# system library rustc says a static link needs, and that the manual pages are installed with
+# a link for every exported function.
+#
+# Then `make install-libtls` into a second DESTDIR: the same program is built with nothing
+# but `pkg-config --cflags --libs libtls` (and once with a bare -ltls), must NEED
+# libnbtls.so.0 and not the system's libtls.so.N (Debian's libtls-dev may be installed too
+# and would satisfy a careless build), and runs. With the system libtls installed, a program
+# built against it runs on nbtls through a libtls.so.N link on LD_LIBRARY_PATH, as the
+# README describes.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-cc}
@@ -23,6 +31,26 @@ for f in nbtls.h tls.h; do
 	[ -f "$tmp/root$prefix/include/$f" ] || { echo "install-test: $prefix/include/$f not installed"; exit 1; }
 done
 [ "$(readlink "$lib/libnbtls.so")" = libnbtls.so.0 ] || { echo "install-test: libnbtls.so is not a link to libnbtls.so.0"; exit 1; }
+for f in libtls.so libtls.a pkgconfig/libtls.pc; do
+	[ ! -e "$lib/$f" ] || { echo "install-test: make install installed $f (only make install-libtls may)"; exit 1; }
+done
+
+# Manual pages: the family pages themselves, a link for each other function they name, and a
+# page for every exported function.
+man3=$tmp/root$prefix/share/man/man3
+[ -f "$man3/tls_read.3" ] && [ ! -L "$man3/tls_read.3" ] || { echo "install-test: tls_read.3 is not installed as a page"; exit 1; }
+for pair in tls_write:tls_read tls_conn_group:tls_conn_version tls_feed:tls_connect_mem \
+	tls_config_set_read_ahead: tls_accept_fds:tls_accept_socket tls_peer_ocsp_url:tls_ocsp_process_response; do
+	name=${pair%%:*} target=${pair#*:}
+	if [ -n "$target" ]; then
+		[ "$(readlink "$man3/$name.3")" = "$target.3" ] || { echo "install-test: $name.3 is not a link to $target.3"; exit 1; }
+	else
+		[ -f "$man3/$name.3" ] && [ ! -L "$man3/$name.3" ] || { echo "install-test: $name.3 is not installed as a page"; exit 1; }
+	fi
+done
+while read -r sym; do
+	[ -f "$man3/$sym.3" ] || { echo "install-test: no manual page $prefix/share/man/man3/$sym.3"; exit 1; }
+done < "$top/capi-tests/symbols.txt"
 
 # The system libraries a static link needs, as rustc reports them, are all in Libs.private.
 need=$(cd "$top" && cargo rustc --release --lib --crate-type staticlib -q -- --print native-static-libs 2>&1 |
@@ -78,4 +106,40 @@ if readelf -d "$tmp/prog/prog-static" | grep -q 'NEEDED.*libnbtls'; then
 	echo "install-test: the static program needs libnbtls.so"; exit 1
 fi
 "$tmp/prog/prog-static"
-echo "install-test: installed into DESTDIR; shared and static programs built with pkg-config alone ran"
+
+# install-libtls: the program as a libtls program, built with pkg-config libtls and -ltls only.
+$MAKE -C "$top" --no-print-directory install-libtls PREFIX=$prefix DESTDIR="$tmp/compat" >"$tmp/install.log" 2>&1 ||
+	{ cat "$tmp/install.log"; echo "install-test: make install-libtls failed"; exit 1; }
+clib=$tmp/compat$prefix/lib
+[ "$(readlink "$clib/libtls.so")" = libnbtls.so.0 ] || { echo "install-test: libtls.so is not a link to libnbtls.so.0"; exit 1; }
+pc() { PKG_CONFIG_SYSROOT_DIR="$tmp/compat" PKG_CONFIG_LIBDIR=$clib/pkgconfig pkg-config "$@"; }
+flags=$(pc --cflags --libs libtls)
+case " $flags " in *" -ltls "*) ;; *) echo "install-test: pkg-config libtls gives '$flags', without -ltls"; exit 1 ;; esac
+pc --atleast-version=2.5 libtls || { echo "install-test: libtls.pc's version is below 2.5"; exit 1; }
+# <tls.h> must resolve to nbtls's header, not the system's.
+printf '#include <tls.h>\n#ifndef NBTLS_H\n#error not nbtls tls.h\n#endif\nint main(void) { return 0; }\n' > "$tmp/prog/which.c"
+(cd "$tmp/prog" && $CC -o which which.c $(pc --cflags libtls)) || { echo "install-test: <tls.h> is not nbtls's with pkg-config libtls"; exit 1; }
+(cd "$tmp/prog" && $CC -Wall -Werror -o prog-libtls prog.c $flags)
+(cd "$tmp/prog" && $CC -Wall -Werror -o prog-ltls prog.c -I"$tmp/compat$prefix/include" -L"$clib" -ltls)
+for p in prog-libtls prog-ltls; do
+	needed=$(readelf -d "$tmp/prog/$p" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+	case " $needed " in *" libnbtls.so.0 "*) ;; *) echo "install-test: $p needs '$needed', not libnbtls.so.0"; exit 1 ;; esac
+	case " $needed " in *" libtls.so"*) echo "install-test: $p needs the system's libtls: $needed"; exit 1 ;; esac
+	LD_LIBRARY_PATH=$clib "$tmp/prog/$p"
+done
+
+# A program already built against the system's libtls runs on nbtls through a link named
+# after the soname it needs (README, "Running libtls programs on nbtls").
+if [ -e /usr/include/tls.h ] && ls /usr/lib/*/libtls.so /usr/lib/libtls.so 2>/dev/null | grep -q .; then
+	(cd "$tmp/prog" && $CC -o prog-system prog.c -ltls)
+	soname=$(readelf -d "$tmp/prog/prog-system" | sed -n 's/.*(NEEDED).*\[\(libtls\.so\.[0-9]*\)\]/\1/p')
+	[ -n "$soname" ] || { echo "install-test: the system-built program needs no libtls.so.N"; exit 1; }
+	mkdir "$tmp/shim"
+	ln -s "$clib/libnbtls.so.0" "$tmp/shim/$soname"
+	LD_TRACE_LOADED_OBJECTS=1 LD_LIBRARY_PATH=$tmp/shim "$tmp/prog/prog-system" > "$tmp/ldd"
+	grep -q "$soname => $tmp/shim/$soname" "$tmp/ldd" || { cat "$tmp/ldd"; echo "install-test: $soname did not resolve to nbtls"; exit 1; }
+	! grep -q 'libcrypto\|libssl' "$tmp/ldd" || { cat "$tmp/ldd"; echo "install-test: OpenSSL was loaded"; exit 1; }
+	LD_LIBRARY_PATH=$tmp/shim "$tmp/prog/prog-system"
+	echo "install-test: a program built against the system's $soname ran on nbtls"
+fi
+echo "install-test: installed into DESTDIR; shared and static programs built with pkg-config nbtls, and libtls programs built with pkg-config libtls and -ltls, ran"

@@ -21,8 +21,9 @@ received ciphertext in, ``drain()`` takes ciphertext to send, ``feed_eof()`` say
 closed.  There ``WantRead`` means "feed me" and ``WantWrite`` "drain me".
 
 ``close()`` is ``tls_close`` (sends close_notify; may raise Want*); ``free()`` releases the
-context, as does leaving its ``with`` block.  The library is found through $NBTLS_LIBDIR,
-then target/release of the source tree, then the system (see _lib.py).
+context, as does leaving its ``with`` block.  The library is libnbtls.so.0 from
+$NBTLS_LIBDIR when set, else target/release of a source checkout, else the installed one
+(see _lib.py); importing nbtls raises ImportError, saying where it looked, when none loads.
 """
 
 import ctypes

@@ -1,42 +1,62 @@
 """Loads libnbtls and declares the C prototypes (include/nbtls.h) for ctypes.
 
-The library is looked up, in order, in
-  1. $NBTLS_LIBDIR (libnbtls.so.0, then libnbtls.so),
-  2. target/release/ of the source tree this package sits in (bindings/python/nbtls/),
-  3. the system's library path (libnbtls.so.0 through the dynamic loader).
+The library is looked up, in order:
+  1. $NBTLS_LIBDIR, when set: libnbtls.so.0, then libnbtls.so, in that directory and
+     nowhere else (a wrong setting fails rather than loading some other copy);
+  2. target/release/ of the source tree, when this package is imported from a checkout
+     (bindings/python/nbtls/ beside the crate's Cargo.toml), not once it is installed;
+  3. the installed library: libnbtls.so.0 through the dynamic loader (LD_LIBRARY_PATH and
+     the ld.so cache), then in /usr/local/lib and /usr/lib (`make install` with a PREFIX of
+     /usr/local or /usr, before ldconfig has run).
+When none loads, importing nbtls raises ImportError saying where it looked.
 """
 
 import ctypes
-import ctypes.util
 import os
 from pathlib import Path
 
 _NAMES = ("libnbtls.so.0", "libnbtls.so")
+_PREFIXES = ("/usr/local/lib", "/usr/lib")
+
+
+def _source_tree():
+    """The checkout this package sits in, or None when it is installed."""
+    here = Path(__file__).resolve().parent
+    repo = here.parents[2] if len(here.parents) > 2 else None
+    if here.parent.name == "python" and repo and (repo / "Cargo.toml").is_file():
+        return repo
+    return None
 
 
 def _candidates():
     env = os.environ.get("NBTLS_LIBDIR")
     if env:
-        for name in _NAMES:
-            yield Path(env) / name
-    repo = Path(__file__).resolve().parents[3]
-    for name in _NAMES:
-        yield repo / "target" / "release" / name
-    found = ctypes.util.find_library("nbtls")
-    yield from (_NAMES[0], found) if found else (_NAMES[0],)
+        yield from (Path(env) / name for name in _NAMES)
+        return
+    repo = _source_tree()
+    if repo:
+        yield from (repo / "target" / "release" / name for name in _NAMES)
+    yield _NAMES[0]
+    yield from (Path(d) / _NAMES[0] for d in _PREFIXES)
 
 
 def _load():
-    errors = []
+    tried = []
     for cand in _candidates():
         if isinstance(cand, Path) and not cand.exists():
+            tried.append(f"{cand} (no such file)")
             continue
         try:
             return ctypes.CDLL(str(cand)), str(cand)
         except OSError as e:
-            errors.append(f"{cand}: {e}")
-    raise ImportError("nbtls: cannot load libnbtls (set NBTLS_LIBDIR, or run `make lib`): "
-                      + "; ".join(errors or ["not found"]))
+            tried.append(f"{cand} ({e})")
+    if os.environ.get("NBTLS_LIBDIR"):
+        hint = "NBTLS_LIBDIR names a directory without a loadable libnbtls.so.0"
+    else:
+        hint = ("install the nbtls C library (`make install`, then `ldconfig`), or set "
+                "NBTLS_LIBDIR to the directory holding libnbtls.so.0")
+    raise ImportError("nbtls: cannot load libnbtls.so.0, the nbtls C library: " + hint
+                      + ". Tried: " + "; ".join(tried))
 
 
 lib, path = _load()

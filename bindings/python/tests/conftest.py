@@ -1,9 +1,13 @@
-"""Fixtures for the Python binding's tests: the package on sys.path and the test PKI.
+"""Fixtures for the Python binding's tests: the package and the test PKI.
 
-NBTLS_CERTS: a directory made by tests/gen-certs.sh (created there when missing), else a
-temporary one.  NBTLS_LIBDIR: where libnbtls.so.0 is (default: target/release).
+The tests use the installed nbtls package (tests/run-bindings.sh installs it into a
+virtualenv under target/); only when none is installed do they fall back to the source in
+bindings/python.  NBTLS_CERTS: a directory made by tests/gen-certs.sh (created there when
+missing), else a temporary one.  NBTLS_LIBDIR: where libnbtls.so.0 is (default:
+target/release in a checkout, else the installed library).
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -12,7 +16,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "bindings" / "python"))
+if importlib.util.find_spec("nbtls") is None:
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+
+
+def pytest_report_header(config):
+    try:
+        import nbtls
+    except ImportError as e:
+        return str(e)
+    return f"nbtls package: {Path(nbtls.__file__).parent}; library: {nbtls.library_path}"
 
 
 @pytest.fixture(scope="session")
