@@ -1,12 +1,12 @@
 //! Engine tests of the hybrid key exchange X25519MLKEM768 over in-memory pipes: which group
 //! is negotiated, when a HelloRetryRequest happens, and malformed hybrid shares on the wire.
-use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use rustls::crypto::ring::kx_group;
 use rustls::crypto::SupportedKxGroup;
 use rustls::HandshakeKind;
 
+use super::tests::certs_dir;
 use super::transport::pipe::{self, End};
 use super::*;
 use crate::config::Config;
@@ -15,23 +15,8 @@ use crate::policy::{PROTO_TLS1_2, PROTO_TLS1_3};
 
 const ILLEGAL_PARAMETER: u8 = 47;
 
-fn certs() -> PathBuf {
-    static GEN: Once = Once::new();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("target/certs");
-    GEN.call_once(|| {
-        let st = std::process::Command::new("sh")
-            .arg(root.join("tests/gen-certs.sh"))
-            .arg(&dir)
-            .status()
-            .expect("run tests/gen-certs.sh");
-        assert!(st.success(), "tests/gen-certs.sh failed");
-    });
-    dir
-}
-
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(certs().join(name)).unwrap()
+    std::fs::read(certs_dir().join(name)).unwrap()
 }
 
 type Groups = Option<Vec<&'static dyn SupportedKxGroup>>;
