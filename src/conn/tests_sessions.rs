@@ -1,43 +1,17 @@
 //! Engine tests of issue 6 over in-memory pipes: resumption in one process and across
 //! "processes" (separate configs sharing ticket keys), client certificates, SNI and the
 //! peer certificate.
-use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
+use super::tests::certs_dir;
 use super::transport::pipe;
 use super::*;
 use crate::config::sni::Keypair;
 use crate::config::{ClientAuth, Config, Settings, TicketPolicy};
 use crate::policy::{PROTO_TLS1_2, PROTO_TLS1_3};
 
-fn certs() -> PathBuf {
-    static GEN: Once = Once::new();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("target/certs");
-    GEN.call_once(|| {
-        let st = std::process::Command::new("sh")
-            .arg(root.join("tests/gen-certs.sh"))
-            .arg(&dir)
-            .status()
-            .expect("run tests/gen-certs.sh");
-        assert!(st.success(), "tests/gen-certs.sh failed");
-        // A wildcard leaf for the SNI test, made here from the test CA.
-        if !dir.join("wild.pem").exists() {
-            let sh = "set -e; cd \"$1\"; \
-                openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out wild.key; \
-                openssl req -new -key wild.key -subj '/C=XX/O=nbtls tests/CN=*.wild.example' -out wild.csr 2>/dev/null; \
-                printf 'subjectAltName=DNS:*.wild.example\\nextendedKeyUsage=serverAuth\\n' > wild.ext; \
-                openssl x509 -req -in wild.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
-                  -extfile wild.ext -out wild.pem.tmp 2>/dev/null; mv wild.pem.tmp wild.pem; rm -f wild.csr wild.ext";
-            let st = std::process::Command::new("sh").args(["-c", sh, "sh"]).arg(&dir).status().unwrap();
-            assert!(st.success(), "making wild.pem failed");
-        }
-    });
-    dir
-}
-
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(certs().join(name)).unwrap()
+    std::fs::read(certs_dir().join(name)).unwrap()
 }
 
 fn client_config(protocols: u32) -> Arc<Config> {
