@@ -110,3 +110,20 @@ def test_a_first_message_that_is_not_a_client_hello(poll_server, message):
                 break
             got += chunk
     assert got == bytes([21, 3, 3, 0, 2, 2, 10]), got
+
+
+@pytest.mark.parametrize("priority,ok", [
+    ("NORMAL:-SIGN-ALL:+SIGN-RSA-PSS-SHA256", False),       # rsa_pss_pss_sha256 only
+    ("NORMAL:-SIGN-ALL:+SIGN-RSA-PSS-RSAE-SHA256", True),   # control
+])
+def test_gnutls_signature_schemes_against_an_rsa_key(poll_server, certs, priority, ok):
+    require_tool("gnutls-cli")
+    srv, port = poll_server(cert="server-rsa")
+    r = run(["gnutls-cli", "-p", str(port), "--x509cafile", certs / "ca.pem",
+             "--priority", priority, "localhost"], input="")
+    out = r.stdout + r.stderr
+    if ok:
+        assert "Handshake was completed" in out, out
+        return
+    assert "Received alert [40]" in out, out
+    srv.wait_for(r"no signature scheme", timeout=S_CLIENT_WAIT)
