@@ -18,8 +18,6 @@ all: lib
 
 lib:
 	$(CARGO) build --release --locked
-	@# cargo makes no link for the soname; programs linked against the tree need one.
-	@ln -sf libnbtls.so $(LIBDIR)/libnbtls.so.0
 
 # Regenerates include/nbtls.h from the Rust sources (cbindgen, run by build.rs).
 header:

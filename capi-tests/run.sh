@@ -38,14 +38,9 @@ else
 	: "${NBTLS_INCLUDE:?set NBTLS_INCLUDE to the directory of nbtls.h}"
 	cppflags="-I$NBTLS_INCLUDE"
 	libs="-L$NBTLS_LIBDIR -lnbtls -Wl,-rpath,$NBTLS_LIBDIR -lpthread"
-	# cargo writes libnbtls.so whose soname is libnbtls.so.0 and makes no libnbtls.so.0
-	# link: when it is missing, the programs find one under build/soname (a symlink).
-	soname=$(readelf -d "$NBTLS_LIBDIR/libnbtls.so" 2>/dev/null | sed -n 's/.*soname: \[\(.*\)\]/\1/p')
-	if [ -n "$soname" ] && [ ! -e "$NBTLS_LIBDIR/$soname" ]; then
-		mkdir -p "$here/build/soname"
-		ln -sf "$NBTLS_LIBDIR/libnbtls.so" "$here/build/soname/$soname"
-		libs="$libs -Wl,-rpath,$here/build/soname"
-	fi
+	# the library build (build.rs) makes the libnbtls.so.0 link the programs load
+	[ -e "$NBTLS_LIBDIR/libnbtls.so.0" ] ||
+		{ echo "capi: no $NBTLS_LIBDIR/libnbtls.so.0: build the library (make lib)" >&2; exit 2; }
 fi
 
 runner=""
