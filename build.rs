@@ -1,7 +1,9 @@
 //! Generates the C header from src/ffi/ with cbindgen, into OUT_DIR; with
 //! NBTLS_WRITE_HEADER=1 (`make header`) also into include/nbtls.h, which is committed.
-//! Sets the shared library's soname, and makes the one `libnbtls.so.0` link beside the library
-//! that every program linked against the build tree needs (cargo makes none).
+//! Sets the shared library's soname and its export map (generated from
+//! capi-tests/symbols.txt, as libtls generates its own from Symbols.list), and makes the one
+//! `libnbtls.so.0` link beside the library that every program linked against the build tree
+//! needs (cargo makes none).
 use std::path::PathBuf;
 
 fn main() {
@@ -11,11 +13,10 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=NBTLS_WRITE_HEADER");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libnbtls.so.0");
-    println!(
-        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
-        dir.join("nbtls.map").display()
-    );
-    println!("cargo:rerun-if-changed=nbtls.map");
+    let map = out.join("nbtls.map");
+    version_script(&dir.join("capi-tests/symbols.txt"), &map);
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", map.display());
+    println!("cargo:rerun-if-changed=capi-tests/symbols.txt");
     soname_link(&out);
 
     let config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
@@ -41,4 +42,16 @@ fn soname_link(out: &std::path::Path) {
     }
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink("libnbtls.so", &link).expect("making the libnbtls.so.0 link");
+}
+
+/// Writes the linker version script that exports exactly the names listed in `symbols` (one a
+/// line) under the version node NBTLS_0 and hides everything else.
+fn version_script(symbols: &std::path::Path, map: &std::path::Path) {
+    let list = std::fs::read_to_string(symbols).expect("capi-tests/symbols.txt");
+    let mut text = String::from("NBTLS_0 {\n\tglobal:\n");
+    for name in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        text.push_str(&format!("\t\t{name};\n"));
+    }
+    text.push_str("\tlocal:\n\t\t*;\n};\n");
+    std::fs::write(map, text).expect("writing nbtls.map");
 }
