@@ -6,7 +6,6 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 LIBDIR   = target/release
 CERTS    = target/certs
-CWARN    = -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
 export NBTLS_LIBDIR := $(abspath $(LIBDIR))
 export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
@@ -79,6 +78,7 @@ bindings: lib certs
 test: lint test-rust test-c asan valgrind tsan peers soak-quick bindings test-install
 	@echo "make test: all suites passed"
 
+include mk/cwarn.mk
 include mk/install.mk
 
 clean:

@@ -26,7 +26,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 CC=${CC:-cc}
 SANITIZE=${SANITIZE:-}
 LIBTLS=${LIBTLS:-0}
-CFLAGS_BASE="-Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE -g -O1"
+top=$(cd "$here/.." && pwd)
+. "$top/tests/cwarn.sh"
+CFLAGS_BASE="$CWARN -g -O1"
 
 if [ "$LIBTLS" = 1 ]; then
 	impl=libtls
