@@ -10,7 +10,7 @@ export NBTLS_LIBDIR := $(abspath $(LIBDIR))
 export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
-.PHONY: lint bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
+.PHONY: lint bindings test-install all lib header check-header certs check test test-rust test-c asan valgrind peers \
         examples demo bench install clean soak soak-quick tsan pq-peer
 
 all: lib
@@ -75,16 +75,20 @@ demo: examples certs
 bindings: lib certs
 	sh tests/run-bindings.sh
 
+# The quick check before a commit (a couple of minutes): the Rust tests and the plain C tests.
+check: test-rust test-c
+	@echo "make check: Rust and plain C tests passed"
+
 test: lint test-rust test-c asan valgrind tsan peers soak-quick bindings test-install
 	@echo "make test: all suites passed"
-
-include mk/cwarn.mk
-include mk/install.mk
 
 clean:
 	$(CARGO) clean
 	$(MAKE) -C examples-c clean
 	rm -rf capi-tests/build
+
+include mk/cwarn.mk
+include mk/install.mk
 include mk/bench.mk
 include mk/fuzz.mk
 include mk/soak.mk
