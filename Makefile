@@ -32,7 +32,7 @@ certs:
 test-rust:
 	$(CARGO) test --release --locked
 
-# rustfmt and clippy clean (STYLE.md); skipped with a message where the components are missing.
+# rustfmt and clippy clean (src/lib.rs holds the lint policy); skipped with a message where the components are missing.
 lint:
 	@if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --check && echo "lint: rustfmt clean"; \
 	else echo "lint: SKIPPED rustfmt (component not installed)"; fi

@@ -1,6 +1,6 @@
 //! nbtls: a libtls-compatible nonblocking TLS library for C programs, built on rustls.
 //!
-//! The crate has three layers (see STYLE.md):
+//! The crate has three layers:
 //! - [`config`]: the mutable settings `tls_config_*` edits, frozen into shared rustls configs;
 //! - [`conn`]: the safe nonblocking engine (handshake, read, write, flush, close, the WANT
 //!   derivation and the out-of-turn write schedule);

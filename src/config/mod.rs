@@ -47,7 +47,7 @@ pub enum ClientAuth {
     Optional,
 }
 
-/// When a TLS 1.3 server's NewSessionTickets leave (DESIGN.md "Ticket policy").
+/// When a TLS 1.3 server's NewSessionTickets leave (the README's "Out-of-turn writes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TicketPolicy {
     /// Held until the next write-side call (the default).

@@ -121,7 +121,7 @@ pub struct Conn {
     buffer_limit: usize,
     /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
     pending: Option<Box<Pending>>,
-    /// The peer's certificate, described once (issue 6, see peer.rs).
+    /// The peer's certificate, described once (see peer.rs).
     peer: peer::Cache,
     /// Where reading stands in the record stream (fd and callback transports).
     framer: Framer,
@@ -962,8 +962,8 @@ impl Conn {
         !was_handshaking && self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2)
     }
 
-    /// The one non-blocking attempt to send an answer the peer waits for (DESIGN.md "Which
-    /// bytes are out-of-turn"); what does not leave now is due output and goes first with
+    /// The one non-blocking attempt to send an answer the peer waits for (the README's
+    /// "Out-of-turn writes"); what does not leave now is due output and goes first with
     /// the next call.
     fn send_reply_now(&mut self) {
         for _ in 0..16 {
@@ -979,7 +979,7 @@ impl Conn {
         }
     }
 
-    /// DESIGN.md "Which bytes are out-of-turn": bytes queued by the step that completes the
+    /// Which bytes are out-of-turn (the README's "Out-of-turn writes"): bytes queued by the step that completes the
     /// handshake are in-turn, except on a TLS 1.3 server (tickets); later ones are out-of-turn.
     fn out_of_turn(&self, was_handshaking: bool) -> bool {
         if !was_handshaking {

@@ -1,5 +1,5 @@
 //! Key logging exports: a callback on the config, and the `SSLKEYLOGFILE` opt-in.
-//! docs/keylog.md is the reference; the core is crate::config::keylog.
+//! The README's "Key logging" is the reference; the core is crate::config::keylog.
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,6 @@
-//! Exports of issue 6: session caches and ticket keys, client certificates, SNI keypairs,
-//! OCSP stapling, CRLs and the `tls_peer_*` accessors. The README's "Sessions, client
-//! certificates, SNI and the peer certificate" section is the reference.
+//! Session caches and ticket keys, client certificates, SNI keypairs, OCSP stapling, CRLs
+//! and the `tls_peer_*` accessors. The README's "Sessions, client certificates, SNI and the
+//! peer certificate" section is the reference.
 use std::ffi::{c_char, c_int, c_uchar, c_void};
 
 use crate::config::sni::Keypair;

@@ -1,4 +1,4 @@
-//! Exports of the ticket policy and KeyUpdate family (DESIGN.md "Ticket policy").
+//! Exports of the ticket policy and KeyUpdate family (the README's "Out-of-turn writes").
 use std::ffi::c_int;
 
 use crate::config::{Config, TicketPolicy};

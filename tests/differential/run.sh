@@ -4,7 +4,7 @@
 # installed, against it (-ltls); both run the same fixed scenarios over in-memory pipes and
 # their transcripts are compared line by line. A differing line passes only when
 # allowed-differences.txt lists its key with both results (each item is a deliberate
-# difference, in docs/differences.md too), and every listed item must still show.
+# difference, in the README's "Differences from libtls" too), and every listed item must still show.
 #
 # Without libtls, nbtls is compared with libtls.expected, libtls's committed transcript; with
 # libtls, its live transcript must equal libtls.expected.
