@@ -64,11 +64,8 @@ fn every_export_opens_the_boundary() {
                 path.display()
             );
             assert!(
-                src.contains(&format!("#[unsafe(no_mangle)]\npub extern \"C\" fn {name}"))
-                    || src.contains(&format!(
-                        "#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}"
-                    )),
-                "{name}: exports are written out as #[unsafe(no_mangle)] pub extern \"C\" fn"
+                src.contains(&format!("#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn {name}")),
+                "{name}: exports are written out as #[unsafe(no_mangle)] pub unsafe extern \"C\" fn"
             );
         }
     }

@@ -14,7 +14,7 @@ use crate::policy;
 ///
 /// Returns 0.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_init() -> c_int {
+pub unsafe extern "C" fn tls_init() -> c_int {
     boundary!(-1, 0)
 }
 
@@ -25,7 +25,7 @@ pub extern "C" fn tls_init() -> c_int {
 /// (see tls_last_error). Configurations are reference counted: a context configured from
 /// one keeps what it needs, so the config may be freed while contexts live.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_new() -> *mut Config {
+pub unsafe extern "C" fn tls_config_new() -> *mut Config {
     boundary!(
         std::ptr::null_mut(),
         match Config::new() {
@@ -40,14 +40,14 @@ pub extern "C" fn tls_config_new() -> *mut Config {
 
 /// Drops the caller's reference to `config`. NULL is a no-op.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_free(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_free(config: *mut Config) {
     boundary!((), config_release(config))
 }
 
 /// Returns the message of the last failed call on `config`, or NULL when there was none.
 /// The string stays valid until the next failing call on `config` or its release.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_error(config: *mut Config) -> *const c_char {
+pub unsafe extern "C" fn tls_config_error(config: *mut Config) -> *const c_char {
     boundary!(
         std::ptr::null(),
         match config_ref(config) {
@@ -60,7 +60,7 @@ pub extern "C" fn tls_config_error(config: *mut Config) -> *const c_char {
 /// Returns the code of the last failed call on `config` (TLS_ERROR_*), TLS_ERROR_UNKNOWN
 /// when there was none, or TLS_ERROR_INVALID_CONTEXT for a NULL config.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_error_code(config: *mut Config) -> c_int {
+pub unsafe extern "C" fn tls_config_error_code(config: *mut Config) -> c_int {
     boundary!(
         Code::InvalidContext as c_int,
         match config_ref(config) {
@@ -74,7 +74,10 @@ pub extern "C" fn tls_config_error_code(config: *mut Config) -> c_int {
 ///
 /// Returns 0, or -1 if the file cannot be read or holds no certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ca_file(config: *mut Config, ca_file: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ca_file(
+    config: *mut Config,
+    ca_file: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -89,7 +92,10 @@ pub extern "C" fn tls_config_set_ca_file(config: *mut Config, ca_file: *const c_
 ///
 /// Returns 0, or -1 if `ca_path` is NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ca_path(config: *mut Config, ca_path: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ca_path(
+    config: *mut Config,
+    ca_path: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -103,7 +109,11 @@ pub extern "C" fn tls_config_set_ca_path(config: *mut Config, ca_path: *const c_
 ///
 /// Returns 0, or -1 if the buffer holds no certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ca_mem(config: *mut Config, ca: *const u8, len: usize) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ca_mem(
+    config: *mut Config,
+    ca: *const u8,
+    len: usize,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -118,7 +128,10 @@ pub extern "C" fn tls_config_set_ca_mem(config: *mut Config, ca: *const u8, len:
 ///
 /// Returns 0, or -1 if the file cannot be read or holds no certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_cert_file(config: *mut Config, cert_file: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_cert_file(
+    config: *mut Config,
+    cert_file: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -133,7 +146,7 @@ pub extern "C" fn tls_config_set_cert_file(config: *mut Config, cert_file: *cons
 ///
 /// Returns 0, or -1 if the buffer holds no certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_cert_mem(
+pub unsafe extern "C" fn tls_config_set_cert_mem(
     config: *mut Config,
     cert: *const u8,
     len: usize,
@@ -153,7 +166,10 @@ pub extern "C" fn tls_config_set_cert_mem(
 ///
 /// Returns 0, or -1 if the file cannot be read or holds no usable key.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_key_file(config: *mut Config, key_file: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_key_file(
+    config: *mut Config,
+    key_file: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -168,7 +184,11 @@ pub extern "C" fn tls_config_set_key_file(config: *mut Config, key_file: *const 
 ///
 /// Returns 0, or -1 if the buffer holds no usable key.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_key_mem(config: *mut Config, key: *const u8, len: usize) -> c_int {
+pub unsafe extern "C" fn tls_config_set_key_mem(
+    config: *mut Config,
+    key: *const u8,
+    len: usize,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -184,7 +204,7 @@ pub extern "C" fn tls_config_set_key_mem(config: *mut Config, key: *const u8, le
 ///
 /// Returns 0, or -1 if either cannot be read or parsed (then neither is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keypair_file(
+pub unsafe extern "C" fn tls_config_set_keypair_file(
     config: *mut Config,
     cert_file: *const c_char,
     key_file: *const c_char,
@@ -209,7 +229,7 @@ pub extern "C" fn tls_config_set_keypair_file(
 ///
 /// Returns 0, or -1 if either cannot be parsed (then neither is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keypair_mem(
+pub unsafe extern "C" fn tls_config_set_keypair_mem(
     config: *mut Config,
     cert: *const u8,
     cert_len: usize,
@@ -238,7 +258,7 @@ pub extern "C" fn tls_config_set_keypair_mem(
 ///
 /// Returns 0, or -1 for bits libtls does not define.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) -> c_int {
+pub unsafe extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -259,7 +279,7 @@ pub extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) 
 /// Returns 0, or -1 for an empty string, an empty element ("tlsv1.2,"), a "-" or "+"
 /// prefix, an unknown name or a NULL `protocols`; `*protocols` is then unchanged.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_parse_protocols(
+pub unsafe extern "C" fn tls_config_parse_protocols(
     protocols: *mut u32,
     protostr: *const c_char,
 ) -> c_int {
@@ -291,7 +311,7 @@ pub extern "C" fn tls_config_parse_protocols(
 ///
 /// Returns 0, or -1 for NULL, an empty name or a name over 255 bytes.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -315,7 +335,7 @@ pub extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) 
 /// check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
 /// Insecure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_insecure_noverifycert(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_insecure_noverifycert(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.checks.cert = false))
 }
 
@@ -323,7 +343,7 @@ pub extern "C" fn tls_config_insecure_noverifycert(config: *mut Config) {
 /// expired certificate still fails. With it a client may connect with a NULL server name.
 /// Insecure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_insecure_noverifyname(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_insecure_noverifyname(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.checks.name = false))
 }
 
@@ -331,13 +351,13 @@ pub extern "C" fn tls_config_insecure_noverifyname(config: *mut Config) {
 /// client's certificate on a server: an untrusted chain or a wrong name still fails.
 /// Insecure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_insecure_noverifytime(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_insecure_noverifytime(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.checks.time = false))
 }
 
 /// Turns certificate, name and time verification back on (the default).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_verify(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_verify(config: *mut Config) {
     boundary!(
         (),
         void_edit(config, |s| {
@@ -352,7 +372,7 @@ pub extern "C" fn tls_config_verify(config: *mut Config) {
 ///
 /// Returns 0, or -1 for a limit under 1024 bytes.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize) -> c_int {
+pub unsafe extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -367,7 +387,7 @@ pub extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize)
 /// Makes a bare EOF (the peer's transport ends without close_notify) fail tls_read with -1
 /// and TLS_ERROR_TRUNCATED, instead of reading as 0 (libtls's behaviour, the default).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_strict_eof(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_set_strict_eof(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.strict_eof = true))
 }
 
@@ -382,6 +402,9 @@ pub extern "C" fn tls_config_set_strict_eof(config: *mut Config) {
 /// check tls_pending_read(), which counts it. The memory transport is unaffected.
 /// Returns 0, or -1 when `config` is NULL. Affects contexts configured afterwards.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_read_ahead(config: *mut Config, read_ahead: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_read_ahead(
+    config: *mut Config,
+    read_ahead: c_int,
+) -> c_int {
     boundary!(-1, setter(config, |c| c.edit(|s| Ok(s.read_ahead = read_ahead != 0))))
 }

@@ -16,7 +16,7 @@ use crate::ffi::conn_util::{fail_null, io_end};
 ///
 /// Returns the context (free it with tls_free), or NULL on failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_client() -> *mut Tls {
+pub unsafe extern "C" fn tls_client() -> *mut Tls {
     boundary!(std::ptr::null_mut(), ctx_into_raw(Tls::new(Kind::Client)))
 }
 
@@ -25,7 +25,7 @@ pub extern "C" fn tls_client() -> *mut Tls {
 ///
 /// Returns the context (free it with tls_free), or NULL on failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_server() -> *mut Tls {
+pub unsafe extern "C" fn tls_server() -> *mut Tls {
     boundary!(std::ptr::null_mut(), ctx_into_raw(Tls::new(Kind::Server)))
 }
 
@@ -38,7 +38,7 @@ pub extern "C" fn tls_server() -> *mut Tls {
 /// protocol, a sticky error from a setter), if `ctx` is a client that has connected, or an
 /// accepted connection.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
+pub unsafe extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
     boundary!(-1, {
         let tls = match ctx_ref(ctx) {
             Ok(t) => t,
@@ -56,7 +56,7 @@ pub extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
 /// Returns `ctx` to the unconfigured state of its kind, dropping any connection (an fd the
 /// caller supplied is not closed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_reset(ctx: *mut Tls) {
+pub unsafe extern "C" fn tls_reset(ctx: *mut Tls) {
     boundary!(
         (),
         if let Ok(t) = ctx_mut(ctx) {
@@ -68,7 +68,7 @@ pub extern "C" fn tls_reset(ctx: *mut Tls) {
 /// Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
 /// closed; a socket tls_connect created is.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_free(ctx: *mut Tls) {
+pub unsafe extern "C" fn tls_free(ctx: *mut Tls) {
     boundary!((), ctx_free(ctx))
 }
 
@@ -91,7 +91,11 @@ fn connect(
 ///
 /// Returns 0, or -1 (not a client, already connected, no server name, invalid name).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_socket(ctx: *mut Tls, s: c_int, servername: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_connect_socket(
+    ctx: *mut Tls,
+    s: c_int,
+    servername: *const c_char,
+) -> c_int {
     boundary!(-1, connect(ctx, servername, |_| Box::new(FdTransport::new(s, s))))
 }
 
@@ -99,7 +103,7 @@ pub extern "C" fn tls_connect_socket(ctx: *mut Tls, s: c_int, servername: *const
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_fds(
+pub unsafe extern "C" fn tls_connect_fds(
     ctx: *mut Tls,
     fd_read: c_int,
     fd_write: c_int,
@@ -116,7 +120,7 @@ pub extern "C" fn tls_connect_fds(
 ///
 /// Returns 0 or -1 (also when a callback is NULL).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_cbs(
+pub unsafe extern "C" fn tls_connect_cbs(
     ctx: *mut Tls,
     read_cb: tls_read_cb,
     write_cb: tls_write_cb,
@@ -165,7 +169,7 @@ fn accept(
 ///
 /// Returns 0, or -1 (not a configured server, NULL `cctx`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int) -> c_int {
+pub unsafe extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int) -> c_int {
     boundary!(-1, accept(ctx, cctx, || Box::new(FdTransport::new(s, s))))
 }
 
@@ -173,7 +177,7 @@ pub extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_fds(
+pub unsafe extern "C" fn tls_accept_fds(
     ctx: *mut Tls,
     cctx: *mut *mut Tls,
     fd_read: c_int,
@@ -187,7 +191,7 @@ pub extern "C" fn tls_accept_fds(
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_cbs(
+pub unsafe extern "C" fn tls_accept_cbs(
     ctx: *mut Tls,
     cctx: *mut *mut Tls,
     read_cb: tls_read_cb,
@@ -233,7 +237,7 @@ pub extern "C" fn tls_accept_cbs(
 /// may wait for the fd to become readable before its first tls_read()
 /// (tls_config_set_read_ahead changes that).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -256,7 +260,7 @@ pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
 /// waiting (`buflen` was smaller than the record) it returns that without touching the
 /// transport; tls_pending_read() tells how much is left.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> libc::ssize_t {
+pub unsafe extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> libc::ssize_t {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -288,7 +292,11 @@ pub extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> li
 /// twice; fewer bytes than were taken is -1); with `buflen` 0, as tls_flush (0 once nothing
 /// is queued); or -1 on failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_write(ctx: *mut Tls, buf: *const c_void, buflen: usize) -> libc::ssize_t {
+pub unsafe extern "C" fn tls_write(
+    ctx: *mut Tls,
+    buf: *const c_void,
+    buflen: usize,
+) -> libc::ssize_t {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -310,7 +318,7 @@ pub extern "C" fn tls_write(ctx: *mut Tls, buf: *const c_void, buflen: usize) ->
 /// Returns 0 when nothing is left to send, TLS_WANT_POLLOUT when the transport would block,
 /// or -1 on failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -331,7 +339,7 @@ pub extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
 /// call). After tls_close, the connection reads and writes nothing more: tls_read,
 /// tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -350,7 +358,7 @@ pub extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
 /// Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
 /// on `ctx` or its release; accessors never clear it.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_error(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_error(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), ctx_ref(ctx).map_or(std::ptr::null(), |t| t.error_ptr()))
 }
 
@@ -358,7 +366,7 @@ pub extern "C" fn tls_error(ctx: *mut Tls) -> *const c_char {
 /// there was none, or TLS_ERROR_INVALID_CONTEXT for NULL. Meaningful after a failure, or
 /// after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_error_code(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_error_code(ctx: *mut Tls) -> c_int {
     boundary!(
         Code::InvalidContext as c_int,
         ctx_ref(ctx).map_or(Code::InvalidContext as c_int, |t| {
@@ -369,14 +377,14 @@ pub extern "C" fn tls_error_code(ctx: *mut Tls) -> c_int {
 
 /// Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_error_errno(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_error_errno(ctx: *mut Tls) -> c_int {
     boundary!(0, ctx_ref(ctx).map_or(0, |t| t.error().map_or(0, |e| e.errno)))
 }
 
 /// Returns the TLS alert behind the last failure on `ctx` (received from the peer, or sent
 /// for a certificate the peer presented), or -1 when there was none.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_error_alert(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_error_alert(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         ctx_ref(ctx).map_or(-1, |t| t.error().and_then(|e| e.alert).map_or(-1, c_int::from))
@@ -386,7 +394,7 @@ pub extern "C" fn tls_error_alert(ctx: *mut Tls) -> c_int {
 /// Returns this thread's last failure message from any nbtls call (useful after a call
 /// that returned NULL, or failed on a listener shared between threads), or NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_last_error() -> *const c_char {
+pub unsafe extern "C" fn tls_last_error() -> *const c_char {
     boundary!(std::ptr::null(), last_error_ptr())
 }
 
@@ -394,21 +402,21 @@ pub extern "C" fn tls_last_error() -> *const c_char {
 /// tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
 /// tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_pending_read(ctx: *mut Tls) -> usize {
+pub unsafe extern "C" fn tls_pending_read(ctx: *mut Tls) -> usize {
     boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_read()))
 }
 
 /// Returns the ciphertext bytes queued for the transport, deferred bytes excluded. 0 for
 /// NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_pending_write(ctx: *mut Tls) -> usize {
+pub unsafe extern "C" fn tls_pending_write(ctx: *mut Tls) -> usize {
     boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_write()))
 }
 
 /// Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
 /// back until the next write-side call; 0 once released. 0 for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_pending_deferred(ctx: *mut Tls) -> usize {
+pub unsafe extern "C" fn tls_pending_deferred(ctx: *mut Tls) -> usize {
     boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_deferred()))
 }
 
@@ -416,7 +424,7 @@ pub extern "C" fn tls_pending_deferred(ctx: *mut Tls) -> usize {
 /// bytes are due (deferred bytes count only under TLS_TICKETS_OPPORTUNISTIC), POLLIN while
 /// it can use input. 0 for NULL or an unconnected context.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_events(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_events(ctx: *mut Tls) -> c_int {
     boundary!(
         0,
         ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| {
@@ -475,29 +483,40 @@ fn connect_tcp(
 ///
 /// Returns 0, or -1 if resolution or every connection attempt fails.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect(ctx: *mut Tls, host: *const c_char, port: *const c_char) -> c_int {
-    boundary!(-1, tls_connect_servername(ctx, host, port, std::ptr::null()))
+pub unsafe extern "C" fn tls_connect(
+    ctx: *mut Tls,
+    host: *const c_char,
+    port: *const c_char,
+) -> c_int {
+    boundary!(-1, connect_host(ctx, host, port, std::ptr::null()))
 }
 
 /// As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_servername(
+pub unsafe extern "C" fn tls_connect_servername(
     ctx: *mut Tls,
     host: *const c_char,
     port: *const c_char,
     servername: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        match ctx_mut(ctx) {
-            Ok(t) => {
-                t.clear_error();
-                let r = connect_tcp(t, ctx, host, port, servername);
-                t.track(r).map_or(-1, |()| 0)
-            }
-            Err(e) => fail_null(e, -1),
+    boundary!(-1, connect_host(ctx, host, port, servername))
+}
+
+/// The body of tls_connect and tls_connect_servername.
+fn connect_host(
+    ctx: *mut Tls,
+    host: *const c_char,
+    port: *const c_char,
+    servername: *const c_char,
+) -> c_int {
+    match ctx_mut(ctx) {
+        Ok(t) => {
+            t.clear_error();
+            let r = connect_tcp(t, ctx, host, port, servername);
+            t.track(r).map_or(-1, |()| 0)
         }
-    )
+        Err(e) => fail_null(e, -1),
+    }
 }

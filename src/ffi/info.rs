@@ -11,21 +11,21 @@ fn field(ctx: *mut Tls, f: impl FnOnce(&InfoC) -> Option<&CString>) -> *const c_
 /// Returns the negotiated protocol version ("TLSv1.2" or "TLSv1.3"), or NULL before the
 /// handshake is complete. The string lives as long as the connection.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_version(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_conn_version(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.version.as_ref()))
 }
 
 /// Returns the negotiated cipher suite by its OpenSSL name (e.g. "TLS_AES_256_GCM_SHA384",
 /// "ECDHE-ECDSA-AES128-GCM-SHA256"), or NULL before the handshake is complete.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_cipher(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_conn_cipher(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.cipher.as_ref()))
 }
 
 /// Returns the ALPN protocol selected, or NULL when none was (or before the handshake is
 /// complete).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_alpn_selected(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_conn_alpn_selected(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.alpn.as_ref()))
 }
 
@@ -33,7 +33,7 @@ pub extern "C" fn tls_conn_alpn_selected(ctx: *mut Tls) -> *const c_char {
 /// it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
 /// name it connected to. NULL when there is none or before the handshake is complete.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_servername(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_conn_servername(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.servername.as_ref()))
 }
 
@@ -43,6 +43,6 @@ pub extern "C" fn tls_conn_servername(ctx: *mut Tls) -> *const c_char {
 /// Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
 /// key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_group(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_conn_group(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.group.as_ref()))
 }

@@ -52,7 +52,7 @@ impl Callback {
 ///
 /// Returns 0, or -1 for a NULL config.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keylog_cb(
+pub unsafe extern "C" fn tls_config_set_keylog_cb(
     config: *mut Config,
     cb: tls_keylog_cb,
     arg: *mut c_void,
@@ -83,7 +83,7 @@ pub extern "C" fn tls_config_set_keylog_cb(
 /// Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
 /// cannot be opened; a failed write later never fails a handshake.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keylog_file_from_env(config: *mut Config) -> c_int {
+pub unsafe extern "C" fn tls_config_set_keylog_file_from_env(config: *mut Config) -> c_int {
     boundary!(
         -1,
         setter(config, |c| c.edit(|s| {

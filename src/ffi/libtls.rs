@@ -17,7 +17,7 @@ use crate::ffi::config_util::{setter, void_edit, void_refuse};
 /// Returns the path of the default CA bundle nbtls verifies against,
 /// "/etc/ssl/certs/ca-certificates.crt". The string is static.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_default_ca_cert_file() -> *const c_char {
+pub unsafe extern "C" fn tls_default_ca_cert_file() -> *const c_char {
     boundary!(std::ptr::null(), {
         static FILE: once_cell::sync::Lazy<std::ffi::CString> =
             once_cell::sync::Lazy::new(|| crate::ffi::boundary::to_cstring(DEFAULT_CA_FILE));
@@ -36,7 +36,10 @@ pub extern "C" fn tls_default_ca_cert_file() -> *const c_char {
 /// Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
 /// nbtls has (TLS_ERROR_UNSUPPORTED).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ciphers(config: *mut Config, ciphers: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ciphers(
+    config: *mut Config,
+    ciphers: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -54,7 +57,10 @@ pub extern "C" fn tls_config_set_ciphers(config: *mut Config, ciphers: *const c_
 ///
 /// Returns 0, or -1 for any other string.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_dheparams(config: *mut Config, params: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_dheparams(
+    config: *mut Config,
+    params: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |_| match opt_cstr(params, "DHE parameters")? {
@@ -74,7 +80,10 @@ pub extern "C" fn tls_config_set_dheparams(config: *mut Config, params: *const c
 ///
 /// Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ecdhecurves(config: *mut Config, curves: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ecdhecurves(
+    config: *mut Config,
+    curves: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -92,7 +101,10 @@ pub extern "C" fn tls_config_set_ecdhecurves(config: *mut Config, curves: *const
 ///
 /// Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ecdhecurve(config: *mut Config, curve: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ecdhecurve(
+    config: *mut Config,
+    curve: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -115,13 +127,13 @@ pub extern "C" fn tls_config_set_ecdhecurve(config: *mut Config, curve: *const c
 
 /// Makes a server choose the cipher suite by the client's preference order.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_prefer_ciphers_client(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_prefer_ciphers_client(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.prefer_server_ciphers = false))
 }
 
 /// Makes a server choose the cipher suite by its own preference order (the default).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_prefer_ciphers_server(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_prefer_ciphers_server(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.prefer_server_ciphers = true))
 }
 
@@ -131,7 +143,10 @@ pub extern "C" fn tls_config_prefer_ciphers_server(config: *mut Config) {
 ///
 /// Returns 0, or -1 for a negative depth.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_verify_depth(config: *mut Config, verify_depth: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_verify_depth(
+    config: *mut Config,
+    verify_depth: c_int,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -150,7 +165,7 @@ pub extern "C" fn tls_config_set_verify_depth(config: *mut Config, verify_depth:
 /// configured keep working; a later tls_configure of a server fails for want of a key, as
 /// with libtls.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_clear_keys(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_clear_keys(config: *mut Config) {
     boundary!(
         (),
         void_edit(config, |s| {
@@ -166,14 +181,14 @@ pub extern "C" fn tls_config_clear_keys(config: *mut Config) {
 /// by a privilege-separated process) does not arise: nbtls always checks that the key
 /// matches the certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_skip_private_key_check(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_skip_private_key_check(config: *mut Config) {
     boundary!((), void_edit(config, |_| ()))
 }
 
 /// Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
 /// error is sticky and makes tls_configure fail.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_use_fake_private_key(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_use_fake_private_key(config: *mut Config) {
     boundary!(
         (),
         void_refuse(config, Error::unsupported("fake private keys are not supported by nbtls"))
@@ -183,7 +198,7 @@ pub extern "C" fn tls_config_use_fake_private_key(config: *mut Config) {
 /// Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
 /// before the handshake is complete or for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_cipher_strength(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_conn_cipher_strength(ctx: *mut Tls) -> c_int {
     boundary!(
         0,
         match ctx_ref(ctx) {
@@ -202,7 +217,7 @@ pub extern "C" fn tls_conn_cipher_strength(ctx: *mut Tls) -> c_int {
 /// which wipes it), or NULL on failure with errno set by the failed system call and the
 /// message in tls_last_error().
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_load_file(
+pub unsafe extern "C" fn tls_load_file(
     file: *const c_char,
     len: *mut usize,
     password: *mut c_char,
@@ -253,7 +268,7 @@ pub extern "C" fn tls_load_file(
 
 /// Wipes and frees a buffer tls_load_file returned (`len` is its length). NULL is a no-op.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_unload_file(buf: *mut u8, len: usize) {
+pub unsafe extern "C" fn tls_unload_file(buf: *mut u8, len: usize) {
     boundary!((), {
         if buf.is_null() {
             return;

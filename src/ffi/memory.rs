@@ -13,7 +13,7 @@ use crate::ffi::handle::{ctx_mut, ctx_ref, opt_cstr, put_ctx, slice, slice_mut};
 ///
 /// Returns 0, or -1 (not a client, already connected, no server name).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_mem(ctx: *mut Tls, servername: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_connect_mem(ctx: *mut Tls, servername: *const c_char) -> c_int {
     boundary!(
         -1,
         match ctx_mut(ctx) {
@@ -32,7 +32,7 @@ pub extern "C" fn tls_connect_mem(ctx: *mut Tls, servername: *const c_char) -> c
 ///
 /// Returns 0, or -1 (not a configured server, NULL `cctx`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c_int {
     boundary!(
         -1,
         match ctx_ref(ctx) {
@@ -59,7 +59,7 @@ pub extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c_int {
 /// plaintext with tls_read, then feed the rest) — or -1 on failure (not a memory transport,
 /// a protocol error: tls_drain may then hold an alert for the peer).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize) -> libc::ssize_t {
+pub unsafe extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize) -> libc::ssize_t {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -80,7 +80,7 @@ pub extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize) -> lib
 ///
 /// Returns 0, or -1 (not a memory transport).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -97,7 +97,7 @@ pub extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
 /// Returns the bytes copied, 0 when nothing is due, or -1 (not a memory transport, NULL
 /// `buf` with a non-zero `len`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_drain(ctx: *mut Tls, buf: *mut c_void, len: usize) -> libc::ssize_t {
+pub unsafe extern "C" fn tls_drain(ctx: *mut Tls, buf: *mut c_void, len: usize) -> libc::ssize_t {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {

@@ -60,7 +60,10 @@ fn set_keypair(cfg: &Config, kp: Keypair) -> Result<()> {
 ///
 /// Returns 0, or -1 for a NULL config.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_session_cache_size(config: *mut Config, size: usize) -> c_int {
+pub unsafe extern "C" fn tls_config_set_session_cache_size(
+    config: *mut Config,
+    size: usize,
+) -> c_int {
     boundary!(-1, setter(config, |c| c.set_session_cache_size(size)))
 }
 
@@ -71,7 +74,10 @@ pub extern "C" fn tls_config_set_session_cache_size(config: *mut Config, size: u
 ///
 /// Returns 0, or -1 if the fd cannot be examined or fails those checks.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_session_fd(config: *mut Config, session_fd: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_session_fd(
+    config: *mut Config,
+    session_fd: c_int,
+) -> c_int {
     boundary!(-1, setter(config, |_| check_session_fd(session_fd)))
 }
 
@@ -110,7 +116,7 @@ fn check_session_fd(fd: c_int) -> Result<()> {
 ///
 /// Returns 0, or -1 if `len` is over 32 (TLS_ERROR_INVALID_ARGUMENT).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_session_id(
+pub unsafe extern "C" fn tls_config_set_session_id(
     config: *mut Config,
     session_id: *const c_uchar,
     len: usize,
@@ -145,7 +151,7 @@ pub extern "C" fn tls_config_set_session_id(
 /// Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
 /// with the same `keyrev`.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_ticket_key(
+pub unsafe extern "C" fn tls_config_add_ticket_key(
     config: *mut Config,
     keyrev: u32,
     key: *mut c_uchar,
@@ -169,7 +175,7 @@ pub extern "C" fn tls_config_add_ticket_key(
 /// Sessions resume only where these settings are the same; a resumed session does not
 /// verify its stored certificate again (README, "Server resumption").
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_verify_client(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_verify_client(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.client_auth = ClientAuth::Required))
 }
 
@@ -178,7 +184,7 @@ pub extern "C" fn tls_config_verify_client(config: *mut Config) {
 /// (self-signed, unknown issuer) is accepted and left to the program, which compares
 /// tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
     boundary!((), void_edit(config, |s| s.client_auth = ClientAuth::Optional))
 }
 
@@ -195,7 +201,7 @@ pub extern "C" fn tls_config_verify_client_optional(config: *mut Config) {
 ///
 /// Returns 0, or -1 if either cannot be read or parsed (nothing is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_file(
+pub unsafe extern "C" fn tls_config_add_keypair_file(
     config: *mut Config,
     cert_file: *const c_char,
     key_file: *const c_char,
@@ -214,7 +220,7 @@ pub extern "C" fn tls_config_add_keypair_file(
 ///
 /// Returns 0, or -1 if either cannot be parsed (nothing is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_mem(
+pub unsafe extern "C" fn tls_config_add_keypair_mem(
     config: *mut Config,
     cert: *const u8,
     cert_len: usize,
@@ -235,7 +241,7 @@ pub extern "C" fn tls_config_add_keypair_mem(
 ///
 /// Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_ocsp_file(
+pub unsafe extern "C" fn tls_config_add_keypair_ocsp_file(
     config: *mut Config,
     cert_file: *const c_char,
     key_file: *const c_char,
@@ -255,7 +261,7 @@ pub extern "C" fn tls_config_add_keypair_ocsp_file(
 ///
 /// Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_add_keypair_ocsp_mem(
+pub unsafe extern "C" fn tls_config_add_keypair_ocsp_mem(
     config: *mut Config,
     cert: *const u8,
     cert_len: usize,
@@ -279,7 +285,7 @@ pub extern "C" fn tls_config_add_keypair_ocsp_mem(
 ///
 /// Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keypair_ocsp_file(
+pub unsafe extern "C" fn tls_config_set_keypair_ocsp_file(
     config: *mut Config,
     cert_file: *const c_char,
     key_file: *const c_char,
@@ -298,7 +304,7 @@ pub extern "C" fn tls_config_set_keypair_ocsp_file(
 ///
 /// Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_keypair_ocsp_mem(
+pub unsafe extern "C" fn tls_config_set_keypair_ocsp_mem(
     config: *mut Config,
     cert: *const u8,
     cert_len: usize,
@@ -323,7 +329,7 @@ pub extern "C" fn tls_config_set_keypair_ocsp_mem(
 ///
 /// Returns 0, or -1 if the file cannot be read.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ocsp_staple_file(
+pub unsafe extern "C" fn tls_config_set_ocsp_staple_file(
     config: *mut Config,
     staple_file: *const c_char,
 ) -> c_int {
@@ -344,7 +350,7 @@ pub extern "C" fn tls_config_set_ocsp_staple_file(
 ///
 /// Returns 0, or -1 for a NULL buffer with a non-zero length.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ocsp_staple_mem(
+pub unsafe extern "C" fn tls_config_set_ocsp_staple_mem(
     config: *mut Config,
     staple: *const u8,
     len: usize,
@@ -365,7 +371,7 @@ pub extern "C" fn tls_config_set_ocsp_staple_mem(
 /// supported by nbtls (rustls does not check OCSP responses): the error is sticky and makes
 /// tls_configure fail.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_ocsp_require_stapling(config: *mut Config) {
+pub unsafe extern "C" fn tls_config_ocsp_require_stapling(config: *mut Config) {
     boundary!(
         (),
         void_refuse(
@@ -385,7 +391,10 @@ pub extern "C" fn tls_config_ocsp_require_stapling(config: *mut Config) {
 ///
 /// Returns 0, or -1 if the file cannot be read or holds no CRL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_crl_file(config: *mut Config, crl_file: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_config_set_crl_file(
+    config: *mut Config,
+    crl_file: *const c_char,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -403,7 +412,11 @@ pub extern "C" fn tls_config_set_crl_file(config: *mut Config, crl_file: *const 
 ///
 /// Returns 0, or -1 if the buffer holds no CRL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_crl_mem(config: *mut Config, crl: *const u8, len: usize) -> c_int {
+pub unsafe extern "C" fn tls_config_set_crl_mem(
+    config: *mut Config,
+    crl: *const u8,
+    len: usize,
+) -> c_int {
     boundary!(
         -1,
         setter(config, |c| {
@@ -438,7 +451,7 @@ fn with_peer<T>(ctx: *mut Tls, fail: T, f: impl FnOnce(&Peer) -> T) -> T {
 /// by tls_config_verify_client(_optional); a resumed session reports the original one), 0
 /// if not or before the handshake is complete; -1 for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_provided(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_peer_cert_provided(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         match ctx_ref(ctx) {
@@ -454,7 +467,7 @@ pub extern "C" fn tls_peer_cert_provided(ctx: *mut Tls) -> c_int {
 ///
 /// Returns 1 if it is, 0 if not or without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_contains_name(ctx: *mut Tls, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_peer_cert_contains_name(ctx: *mut Tls, name: *const c_char) -> c_int {
     boundary!(
         0,
         match cstr(name, "name") {
@@ -470,7 +483,7 @@ pub extern "C" fn tls_peer_cert_contains_name(ctx: *mut Tls, name: *const c_char
 ///
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_hash(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_peer_cert_hash(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.hash.as_ptr()))
 }
 
@@ -481,7 +494,7 @@ pub extern "C" fn tls_peer_cert_hash(ctx: *mut Tls) -> *const c_char {
 ///
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_issuer(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_peer_cert_issuer(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.issuer.as_ptr()))
 }
 
@@ -490,7 +503,7 @@ pub extern "C" fn tls_peer_cert_issuer(ctx: *mut Tls) -> *const c_char {
 ///
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_subject(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_peer_cert_subject(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.subject.as_ptr()))
 }
 
@@ -499,7 +512,7 @@ pub extern "C" fn tls_peer_cert_subject(ctx: *mut Tls) -> *const c_char {
 ///
 /// Returns NULL without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_common_name(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_peer_cert_common_name(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), with_peer(ctx, std::ptr::null(), |p| p.common_name.as_ptr()))
 }
 
@@ -507,7 +520,7 @@ pub extern "C" fn tls_peer_cert_common_name(ctx: *mut Tls) -> *const c_char {
 ///
 /// Returns -1 without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_notbefore(ctx: *mut Tls) -> libc::time_t {
+pub unsafe extern "C" fn tls_peer_cert_notbefore(ctx: *mut Tls) -> libc::time_t {
     boundary!(-1, with_peer(ctx, -1, |p| p.cert.not_before as libc::time_t))
 }
 
@@ -515,7 +528,7 @@ pub extern "C" fn tls_peer_cert_notbefore(ctx: *mut Tls) -> libc::time_t {
 ///
 /// Returns -1 without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_notafter(ctx: *mut Tls) -> libc::time_t {
+pub unsafe extern "C" fn tls_peer_cert_notafter(ctx: *mut Tls) -> libc::time_t {
     boundary!(-1, with_peer(ctx, -1, |p| p.cert.not_after as libc::time_t))
 }
 
@@ -524,7 +537,7 @@ pub extern "C" fn tls_peer_cert_notafter(ctx: *mut Tls) -> libc::time_t {
 ///
 /// Returns NULL (and `*len` 0 when `len` is not NULL) without a peer certificate.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_cert_chain_pem(ctx: *mut Tls, len: *mut usize) -> *const u8 {
+pub unsafe extern "C" fn tls_peer_cert_chain_pem(ctx: *mut Tls, len: *mut usize) -> *const u8 {
     boundary!(std::ptr::null(), {
         if len.is_null() {
             return fail_null(null_arg("len"), std::ptr::null());
@@ -554,7 +567,7 @@ fn ocsp_accessor<T>(ctx: *mut Tls, fail: T, what: &str) -> T {
 ///
 /// Returns -1 (TLS_ERROR_UNSUPPORTED, in tls_error(ctx)).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_ocsp_process_response(
+pub unsafe extern "C" fn tls_ocsp_process_response(
     ctx: *mut Tls,
     response: *const c_uchar,
     size: usize,
@@ -573,7 +586,7 @@ pub extern "C" fn tls_ocsp_process_response(
 ///
 /// Returns -1, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_cert_status(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_peer_ocsp_cert_status(ctx: *mut Tls) -> c_int {
     boundary!(-1, ocsp_accessor(ctx, -1, "tls_peer_ocsp_cert_status"))
 }
 
@@ -582,7 +595,7 @@ pub extern "C" fn tls_peer_ocsp_cert_status(ctx: *mut Tls) -> c_int {
 ///
 /// Returns -1, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_crl_reason(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_peer_ocsp_crl_reason(ctx: *mut Tls) -> c_int {
     boundary!(-1, ocsp_accessor(ctx, -1, "tls_peer_ocsp_crl_reason"))
 }
 
@@ -590,7 +603,7 @@ pub extern "C" fn tls_peer_ocsp_crl_reason(ctx: *mut Tls) -> c_int {
 ///
 /// Returns -1, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_next_update(ctx: *mut Tls) -> libc::time_t {
+pub unsafe extern "C" fn tls_peer_ocsp_next_update(ctx: *mut Tls) -> libc::time_t {
     boundary!(-1, ocsp_accessor(ctx, -1, "tls_peer_ocsp_next_update"))
 }
 
@@ -599,7 +612,7 @@ pub extern "C" fn tls_peer_ocsp_next_update(ctx: *mut Tls) -> libc::time_t {
 ///
 /// Returns -1, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_response_status(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_peer_ocsp_response_status(ctx: *mut Tls) -> c_int {
     boundary!(-1, ocsp_accessor(ctx, -1, "tls_peer_ocsp_response_status"))
 }
 
@@ -607,7 +620,7 @@ pub extern "C" fn tls_peer_ocsp_response_status(ctx: *mut Tls) -> c_int {
 ///
 /// Returns NULL, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_result(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_peer_ocsp_result(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), ocsp_accessor(ctx, std::ptr::null(), "tls_peer_ocsp_result"))
 }
 
@@ -615,7 +628,7 @@ pub extern "C" fn tls_peer_ocsp_result(ctx: *mut Tls) -> *const c_char {
 ///
 /// Returns -1, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_revocation_time(ctx: *mut Tls) -> libc::time_t {
+pub unsafe extern "C" fn tls_peer_ocsp_revocation_time(ctx: *mut Tls) -> libc::time_t {
     boundary!(-1, ocsp_accessor(ctx, -1, "tls_peer_ocsp_revocation_time"))
 }
 
@@ -623,7 +636,7 @@ pub extern "C" fn tls_peer_ocsp_revocation_time(ctx: *mut Tls) -> libc::time_t {
 ///
 /// Returns -1, as libtls does without a response.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_this_update(ctx: *mut Tls) -> libc::time_t {
+pub unsafe extern "C" fn tls_peer_ocsp_this_update(ctx: *mut Tls) -> libc::time_t {
     boundary!(-1, ocsp_accessor(ctx, -1, "tls_peer_ocsp_this_update"))
 }
 
@@ -631,6 +644,6 @@ pub extern "C" fn tls_peer_ocsp_this_update(ctx: *mut Tls) -> libc::time_t {
 ///
 /// Returns NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_peer_ocsp_url(ctx: *mut Tls) -> *const c_char {
+pub unsafe extern "C" fn tls_peer_ocsp_url(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), ocsp_accessor(ctx, std::ptr::null(), "tls_peer_ocsp_url"))
 }

@@ -21,7 +21,10 @@ fn parse_policy(v: c_int) -> crate::error::Result<TicketPolicy> {
 ///
 /// Returns 0, or -1 for an unknown policy.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_ticket_policy(config: *mut Config, ticket_policy: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_ticket_policy(
+    config: *mut Config,
+    ticket_policy: c_int,
+) -> c_int {
     boundary!(
         -1,
         edit_setter(config, |s| {
@@ -37,7 +40,7 @@ pub extern "C" fn tls_config_set_ticket_policy(config: *mut Config, ticket_polic
 ///
 /// Returns 0, or -1 (not an accepted connection, too late, unknown policy).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_int) -> c_int {
+pub unsafe extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_int) -> c_int {
     boundary!(
         -1,
         match ctx_mut(ctx) {
@@ -54,7 +57,10 @@ pub extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_int) -> 
 ///
 /// Returns 0, or -1 for a negative count or one over 16.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_num_tickets(config: *mut Config, num_tickets: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_num_tickets(
+    config: *mut Config,
+    num_tickets: c_int,
+) -> c_int {
     boundary!(
         -1,
         edit_setter(config, |s| {
@@ -72,7 +78,10 @@ pub extern "C" fn tls_config_set_num_tickets(config: *mut Config, num_tickets: c
 ///
 /// Returns 0, or -1 for a negative count or one over 16.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_max_tickets(config: *mut Config, max_tickets: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_max_tickets(
+    config: *mut Config,
+    max_tickets: c_int,
+) -> c_int {
     boundary!(
         -1,
         edit_setter(config, |s| {
@@ -90,7 +99,10 @@ pub extern "C" fn tls_config_set_max_tickets(config: *mut Config, max_tickets: c
 ///
 /// Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_config_set_session_lifetime(config: *mut Config, lifetime: c_int) -> c_int {
+pub unsafe extern "C" fn tls_config_set_session_lifetime(
+    config: *mut Config,
+    lifetime: c_int,
+) -> c_int {
     boundary!(
         -1,
         edit_setter(config, |s| {
@@ -113,7 +125,7 @@ pub extern "C" fn tls_config_set_session_lifetime(config: *mut Config, lifetime:
 ///
 /// Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_key_update(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_key_update(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         io_end(match ctx_mut(ctx) {
@@ -126,7 +138,7 @@ pub extern "C" fn tls_key_update(ctx: *mut Tls) -> c_int {
 /// Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
 /// as the client reads), 0 on a server, -1 for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_tickets_received(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_conn_tickets_received(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         match ctx_ref(ctx) {
@@ -139,7 +151,7 @@ pub extern "C" fn tls_conn_tickets_received(ctx: *mut Tls) -> c_int {
 /// Returns 1 if this connection resumed an earlier session, 0 if not (or before the
 /// handshake is complete), -1 for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_conn_session_resumed(ctx: *mut Tls) -> c_int {
+pub unsafe extern "C" fn tls_conn_session_resumed(ctx: *mut Tls) -> c_int {
     boundary!(
         -1,
         match ctx_ref(ctx) {
