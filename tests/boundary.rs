@@ -94,3 +94,17 @@ fn unsafe_only_in_ffi_and_each_block_justified() {
         }
     }
 }
+
+#[test]
+fn boundary_is_the_only_catch_unwind() {
+    for (path, src) in sources("src") {
+        if path.ends_with("ffi/boundary.rs") {
+            continue;
+        }
+        assert!(
+            !src.contains("catch_unwind"),
+            "{}: catch_unwind outside boundary! (a panic must poison through the boundary)",
+            path.display()
+        );
+    }
+}

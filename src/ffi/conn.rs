@@ -239,6 +239,7 @@ pub unsafe extern "C" fn tls_accept_cbs(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => t.io(|c| c.handshake().map(|()| 0)) as c_int,
@@ -262,6 +263,7 @@ pub unsafe extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> libc::ssize_t {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => match slice_mut(buf, buflen, "buf") {
@@ -298,6 +300,7 @@ pub unsafe extern "C" fn tls_write(
     buflen: usize,
 ) -> libc::ssize_t {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => match slice(buf, buflen, "buf") {
@@ -320,6 +323,7 @@ pub unsafe extern "C" fn tls_write(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => t.io(|c| c.flush().map(|()| 0)) as c_int,
@@ -341,6 +345,7 @@ pub unsafe extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => {

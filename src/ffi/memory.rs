@@ -61,6 +61,7 @@ pub unsafe extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize) -> libc::ssize_t {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => match slice(buf, len, "buf") {
@@ -82,6 +83,7 @@ pub unsafe extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => t.io(|c| c.feed_eof().map(|()| 0)) as c_int,

@@ -127,6 +127,7 @@ pub unsafe extern "C" fn tls_config_set_session_lifetime(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_key_update(ctx: *mut Tls) -> c_int {
     boundary!(
+        poison ctx,
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => t.io(|c| c.key_update().map(|()| 0)) as c_int,
