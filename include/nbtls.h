@@ -306,6 +306,12 @@ struct tls_config;
 struct tls;
 
 /**
+ * A key log callback: `line` is one NSS key log line, "LABEL <client random> <secret>" in
+ * lowercase hex, NUL-terminated, without a newline, valid only during the call.
+ */
+typedef void (*tls_keylog_cb)(const char *line, void *arg);
+
+/**
  * libtls's read callback.
  */
 typedef ssize_t (*tls_read_cb)(struct tls *ctx, void *buf, size_t buflen, void *cb_arg);
@@ -314,19 +320,6 @@ typedef ssize_t (*tls_read_cb)(struct tls *ctx, void *buf, size_t buflen, void *
  * libtls's write callback.
  */
 typedef ssize_t (*tls_write_cb)(struct tls *ctx, const void *buf, size_t buflen, void *cb_arg);
-
-/**
- * A key log callback: `line` is one NSS key log line, "LABEL <client random> <secret>" in
- * lowercase hex, NUL-terminated, without a newline, valid only during the call.
- */
-typedef void (*tls_keylog_cb)(const char *line, void *arg);
-
-/**
- * Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
- *
- * Returns 0.
- */
-int tls_init(void);
 
 /**
  * Creates a configuration with the defaults: TLS 1.2 and 1.3, certificates, names and times
@@ -512,467 +505,39 @@ void tls_config_set_strict_eof(struct tls_config *config);
 int tls_config_set_read_ahead(struct tls_config *config, int read_ahead);
 
 /**
- * Creates a client context, usable at once with the default configuration.
+ * Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
+ * ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
+ * never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
+ * attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
+ * handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
+ * writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
  *
- * Returns the context (free it with tls_free), or NULL on failure.
+ * Returns 0, or -1 for an unknown policy.
  */
-struct tls *tls_client(void);
+int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
 
 /**
- * Creates a server context: a listener that tls_accept_* turns into connections. It must be
- * configured with a certificate and key before it accepts.
+ * Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
  *
- * Returns the context (free it with tls_free), or NULL on failure.
+ * Returns 0, or -1 for a negative count or one over 16.
  */
-struct tls *tls_server(void);
+int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
 
 /**
- * Configures `ctx` from `config` (NULL: the default configuration). The config is frozen
- * into a snapshot shared by every context configured from the same state of it, so later
- * setters affect only later tls_configure calls; reconfiguring a listener swaps its
- * snapshot atomically (how certificates are reloaded).
+ * Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
+ * are ignored and num_tickets apply).
  *
- * Returns 0, or -1 if the config is unusable (missing or mismatched key, no usable
- * protocol, a sticky error from a setter), if `ctx` is a client that has connected, or an
- * accepted connection.
+ * Returns 0, or -1 for a negative count or one over 16.
  */
-int tls_configure(struct tls *ctx, struct tls_config *config);
+int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
 
 /**
- * Returns `ctx` to the unconfigured state of its kind, dropping any connection (an fd the
- * caller supplied is not closed).
- */
-void tls_reset(struct tls *ctx);
-
-/**
- * Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
- * closed; a socket tls_connect created is.
- */
-void tls_free(struct tls *ctx);
-
-/**
- * Starts a client connection over the connected socket `s` with `servername` for SNI and
- * verification (NULL only with tls_config_insecure_noverifyname). The handshake runs on
- * the first I/O call. The socket stays the caller's: nbtls never closes it.
+ * Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
+ * default is 0). 0 means no tickets are issued at all.
  *
- * Returns 0, or -1 (not a client, already connected, no server name, invalid name).
+ * Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
  */
-int tls_connect_socket(struct tls *ctx, int s, const char *servername);
-
-/**
- * As tls_connect_socket, reading from `fd_read` and writing to `fd_write`.
- *
- * Returns 0 or -1.
- */
-int tls_connect_fds(struct tls *ctx, int fd_read, int fd_write, const char *servername);
-
-/**
- * As tls_connect_socket over callbacks: `read_cb`/`write_cb` return bytes moved, 0 for
- * EOF, TLS_WANT_POLLIN/TLS_WANT_POLLOUT when they would block, or -1 with errno set.
- * Anything else (more than the buffer, another negative value) fails the I/O call with
- * TLS_ERROR_IO and a message naming the value, as does -1 with errno 0 ("callback
- * failed"); the connection then stays failed and the callbacks are not called again.
- *
- * Returns 0 or -1 (also when a callback is NULL).
- */
-int tls_connect_cbs(struct tls *ctx,
-                    tls_read_cb read_cb,
-                    tls_write_cb write_cb,
-                    void *cb_arg,
-                    const char *servername);
-
-/**
- * Accepts a connection on the listener `ctx` over the socket `s`, storing a new context in
- * `*cctx` (free it with tls_free). Several threads may accept on one listener at once. The
- * handshake runs on the first I/O call; the socket stays the caller's.
- *
- * Returns 0, or -1 (not a configured server, NULL `cctx`).
- */
-int tls_accept_socket(struct tls *ctx, struct tls **cctx, int s);
-
-/**
- * As tls_accept_socket, reading from `fd_read` and writing to `fd_write`.
- *
- * Returns 0 or -1.
- */
-int tls_accept_fds(struct tls *ctx, struct tls **cctx, int fd_read, int fd_write);
-
-/**
- * As tls_accept_socket over callbacks (see tls_connect_cbs); the callbacks receive the new
- * connection's context.
- *
- * Returns 0 or -1.
- */
-int tls_accept_cbs(struct tls *ctx,
-                   struct tls **cctx,
-                   tls_read_cb read_cb,
-                   tls_write_cb write_cb,
-                   void *cb_arg);
-
-/**
- * Runs the handshake.
- *
- * Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
- * would block (call again when it is ready), or -1 on failure. As in libtls, a call after
- * the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
- * with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
- * usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
- * under the default ticket policy; they leave with the next write-side call.
- * Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
- * this returns 0, whatever the peer sent after it is still in the transport, so a program
- * may wait for the fd to become readable before its first tls_read()
- * (tls_config_set_read_ahead changes that).
- */
-int tls_handshake(struct tls *ctx);
-
-/**
- * Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
- *
- * Returns the bytes read (> 0); 0 at the end of the stream (after close_notify, or after a
- * bare EOF: then tls_error_code() is TLS_ERROR_TRUNCATED; with
- * tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
- * TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
- * Records without application data (tickets, KeyUpdate) never make it return WANT alone.
- * Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
- * the body) until one yields application data, and reads no further: the next record stays
- * in the transport, where poll(2) sees it. When plaintext of an earlier record is still
- * waiting (`buflen` was smaller than the record) it returns that without touching the
- * transport; tls_pending_read() tells how much is left.
- */
-ssize_t tls_read(struct tls *ctx, void *buf, size_t buflen);
-
-/**
- * Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
- *
- * Returns the bytes written (> 0) once the ciphertext carrying them has been handed to the
- * transport in full; TLS_WANT_POLLOUT / TLS_WANT_POLLIN when the transport would block
- * (call again with the same data: bytes already taken are reported then, never sent
- * twice; fewer bytes than were taken is -1); with `buflen` 0, as tls_flush (0 once nothing
- * is queued); or -1 on failure.
- */
-ssize_t tls_write(struct tls *ctx, const void *buf, size_t buflen);
-
-/**
- * Sends every queued byte, out-of-turn ones (deferred tickets, a KeyUpdate answer)
- * included.
- *
- * Returns 0 when nothing is left to send, TLS_WANT_POLLOUT when the transport would block,
- * or -1 on failure.
- */
-int tls_flush(struct tls *ctx);
-
-/**
- * Closes the connection: sends any deferred bytes, then close_notify (a client first reads
- * and discards, without blocking, records that already arrived, so its close causes no TCP
- * reset). A peer that has gone (EPIPE, ECONNRESET, ENOTCONN) does not make it fail. The
- * socket is closed only if tls_connect created it.
- *
- * Returns 0 once close_notify is sent (0 again when called twice), TLS_WANT_POLLOUT when
- * the transport would block (call again), or -1 on failure, including "EOF without
- * close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED, again on every later
- * call). After tls_close, the connection reads and writes nothing more: tls_read,
- * tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
- */
-int tls_close(struct tls *ctx);
-
-/**
- * Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
- * on `ctx` or its release; accessors never clear it.
- */
-const char *tls_error(struct tls *ctx);
-
-/**
- * Returns the code of the last failure on `ctx` (TLS_ERROR_*), TLS_ERROR_UNKNOWN when
- * there was none, or TLS_ERROR_INVALID_CONTEXT for NULL. Meaningful after a failure, or
- * after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
- */
-int tls_error_code(struct tls *ctx);
-
-/**
- * Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
- */
-int tls_error_errno(struct tls *ctx);
-
-/**
- * Returns the TLS alert behind the last failure on `ctx` (received from the peer, or sent
- * for a certificate the peer presented), or -1 when there was none.
- */
-int tls_error_alert(struct tls *ctx);
-
-/**
- * Returns this thread's last failure message from any nbtls call (useful after a call
- * that returned NULL, or failed on a listener shared between threads), or NULL.
- */
-const char *tls_last_error(void);
-
-/**
- * Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
- * tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
- * tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
- */
-size_t tls_pending_read(struct tls *ctx);
-
-/**
- * Returns the ciphertext bytes queued for the transport, deferred bytes excluded. 0 for
- * NULL.
- */
-size_t tls_pending_write(struct tls *ctx);
-
-/**
- * Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
- * back until the next write-side call; 0 once released. 0 for NULL.
- */
-size_t tls_pending_deferred(struct tls *ctx);
-
-/**
- * Returns the poll(2) events (POLLIN, POLLOUT) the connection needs now: POLLOUT while
- * bytes are due (deferred bytes count only under TLS_TICKETS_OPPORTUNISTIC), POLLIN while
- * it can use input. 0 for NULL or an unconnected context.
- */
-int tls_events(struct tls *ctx);
-
-/**
- * Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
- * name; NULL: `host` is "host:port"), then starts a client connection over it with `host`
- * as the server name. The socket belongs to nbtls: tls_close and tls_free close it.
- *
- * Returns 0, or -1 if resolution or every connection attempt fails.
- */
-int tls_connect(struct tls *ctx, const char *host, const char *port);
-
-/**
- * As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
- *
- * Returns 0 or -1.
- */
-int tls_connect_servername(struct tls *ctx,
-                           const char *host,
-                           const char *port,
-                           const char *servername);
-
-/**
- * Returns the negotiated protocol version ("TLSv1.2" or "TLSv1.3"), or NULL before the
- * handshake is complete. The string lives as long as the connection.
- */
-const char *tls_conn_version(struct tls *ctx);
-
-/**
- * Returns the negotiated cipher suite by its OpenSSL name (e.g. "TLS_AES_256_GCM_SHA384",
- * "ECDHE-ECDSA-AES128-GCM-SHA256"), or NULL before the handshake is complete.
- */
-const char *tls_conn_cipher(struct tls *ctx);
-
-/**
- * Returns the ALPN protocol selected, or NULL when none was (or before the handshake is
- * complete).
- */
-const char *tls_conn_alpn_selected(struct tls *ctx);
-
-/**
- * Returns the server name: on a server, the name the client asked for (SNI), exactly as
- * it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
- * name it connected to. NULL when there is none or before the handshake is complete.
- */
-const char *tls_conn_servername(struct tls *ctx);
-
-/**
- * Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
- * spell it: "X25519MLKEM768" (hybrid post-quantum), "X25519", "P-256" or "P-384".
- *
- * Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
- * key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
- */
-const char *tls_conn_group(struct tls *ctx);
-
-/**
- * Sets a callback that receives the secrets of every handshake of the contexts configured
- * from `config` afterwards (clients and servers), one NSS key log line per call:
- * "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
- * for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
- * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
- * CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
- * who sees these lines can decrypt the connections: this is for debugging (the key log
- * file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
- * logging is off by default.
- *
- * The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
- * handshake), on the calling thread; its calls are serialized, never concurrent, even when
- * several threads run handshakes, so it must not run a handshake itself.
- * `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
- * until every context configured with it has been freed.
- *
- * Returns 0, or -1 for a NULL config.
- */
-int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
-
-/**
- * Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
- * SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
- * the secrets of every handshake of the contexts configured from it are appended to that
- * file, one NSS key log line each, ending with a newline (the format of
- * tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
- * SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
- * logs nothing. A callback, if set, receives the same lines.
- *
- * Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
- * cannot be opened; a failed write later never fails a handshake.
- */
-int tls_config_set_keylog_file_from_env(struct tls_config *config);
-
-/**
- * Returns the path of the default CA bundle nbtls verifies against,
- * "/etc/ssl/certs/ca-certificates.crt". The string is static.
- */
-const char *tls_default_ca_cert_file(void);
-
-/**
- * Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
- * "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
- * has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
- * OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
- * names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
- * 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
- * libtls, except those excluded with '!'. NULL means "secure".
- *
- * Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
- * nbtls has (TLS_ERROR_UNSUPPORTED).
- */
-int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
-
-/**
- * Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
- * ignores them: rustls has no finite-field DHE suites, so none is ever used.
- *
- * Returns 0, or -1 for any other string.
- */
-int tls_config_set_dheparams(struct tls_config *config, const char *params);
-
-/**
- * Sets the key exchange groups allowed, in preference order, from a list separated by ','
- * or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
- * "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
- * "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
- * OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
- *
- * Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
- */
-int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
-
-/**
- * Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
- * "none" and "auto" mean the default groups.
- *
- * Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
- */
-int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
-
-/**
- * Makes a server choose the cipher suite by the client's preference order.
- */
-void tls_config_prefer_ciphers_client(struct tls_config *config);
-
-/**
- * Makes a server choose the cipher suite by its own preference order (the default).
- */
-void tls_config_prefer_ciphers_server(struct tls_config *config);
-
-/**
- * Sets the most intermediate CA certificates a server's chain may have, as OpenSSL counts
- * them (default 6; a trust anchor the server sends along does not count). rustls's webpki
- * also caps a path at 6 intermediates, so depths over 6 act as 6.
- *
- * Returns 0, or -1 for a negative depth.
- */
-int tls_config_set_verify_depth(struct tls_config *config, int verify_depth);
-
-/**
- * Wipes the private key from `config` (overwritten, then freed). Contexts already
- * configured keep working; a later tls_configure of a server fails for want of a key, as
- * with libtls.
- */
-void tls_config_clear_keys(struct tls_config *config);
-
-/**
- * Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
- * by a privilege-separated process) does not arise: nbtls always checks that the key
- * matches the certificate.
- */
-void tls_config_skip_private_key_check(struct tls_config *config);
-
-/**
- * Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
- * error is sticky and makes tls_configure fail.
- */
-void tls_config_use_fake_private_key(struct tls_config *config);
-
-/**
- * Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
- * before the handshake is complete or for NULL.
- */
-int tls_conn_cipher_strength(struct tls *ctx);
-
-/**
- * Reads `file`. With `password` NULL the contents are returned as they are; with a
- * password the file must hold a private key, returned in PEM: an unencrypted key is
- * returned as it is, an encrypted one fails (nbtls does not decrypt PEM keys: decrypt it
- * first, e.g. `openssl pkey -in key.pem -out plain.pem`).
- *
- * Returns a buffer of `*len` bytes, allocated with malloc (release it with tls_unload_file,
- * which wipes it), or NULL on failure with errno set by the failed system call and the
- * message in tls_last_error().
- */
-uint8_t *tls_load_file(const char *file, size_t *len, char *password);
-
-/**
- * Wipes and frees a buffer tls_load_file returned (`len` is its length). NULL is a no-op.
- */
-void tls_unload_file(uint8_t *buf, size_t len);
-
-/**
- * Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
- * goes in with tls_feed and comes out with tls_drain. `servername` as for
- * tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"
- * (when both apply, POLLOUT comes first: drain, then feed).
- *
- * Returns 0, or -1 (not a client, already connected, no server name).
- */
-int tls_connect_mem(struct tls *ctx, const char *servername);
-
-/**
- * Accepts a connection over the memory transport on the listener `ctx`, storing the new
- * context in `*cctx` (free it with tls_free).
- *
- * Returns 0, or -1 (not a configured server, NULL `cctx`).
- */
-int tls_accept_mem(struct tls *ctx, struct tls **cctx);
-
-/**
- * Hands `len` bytes of ciphertext received from the peer to a memory-transport connection,
- * which processes them at once (decrypted data then waits for tls_read).
- *
- * Returns the bytes accepted — fewer than `len` when nbtls's buffers are full (read
- * plaintext with tls_read, then feed the rest) — or -1 on failure (not a memory transport,
- * a protocol error: tls_drain may then hold an alert for the peer).
- */
-ssize_t tls_feed(struct tls *ctx, const void *buf, size_t len);
-
-/**
- * Tells a memory-transport connection that the peer closed its side (no more ciphertext
- * will come), so a clean close_notify and a truncation can be told apart.
- *
- * Returns 0, or -1 (not a memory transport).
- */
-int tls_feed_eof(struct tls *ctx);
-
-/**
- * Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
- * out-of-turn bytes (tickets under TLS_TICKETS_DEFERRED) are not due until a write-side
- * call (tls_write, tls_flush, tls_close) released them.
- *
- * Returns the bytes copied, 0 when nothing is due, or -1 (not a memory transport, NULL
- * `buf` with a non-zero `len`).
- */
-ssize_t tls_drain(struct tls *ctx, void *buf, size_t len);
+int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
 
 /**
  * Sets how many sessions the config's caches hold: a client's (one entry per server name)
@@ -1153,6 +718,508 @@ int tls_config_set_crl_file(struct tls_config *config, const char *crl_file);
 int tls_config_set_crl_mem(struct tls_config *config, const uint8_t *crl, size_t len);
 
 /**
+ * Sets a callback that receives the secrets of every handshake of the contexts configured
+ * from `config` afterwards (clients and servers), one NSS key log line per call:
+ * "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
+ * for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+ * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
+ * CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
+ * who sees these lines can decrypt the connections: this is for debugging (the key log
+ * file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
+ * logging is off by default.
+ *
+ * The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
+ * handshake), on the calling thread; its calls are serialized, never concurrent, even when
+ * several threads run handshakes, so it must not run a handshake itself.
+ * `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
+ * until every context configured with it has been freed.
+ *
+ * Returns 0, or -1 for a NULL config.
+ */
+int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
+
+/**
+ * Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
+ * SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
+ * the secrets of every handshake of the contexts configured from it are appended to that
+ * file, one NSS key log line each, ending with a newline (the format of
+ * tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
+ * SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
+ * logs nothing. A callback, if set, receives the same lines.
+ *
+ * Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
+ * cannot be opened; a failed write later never fails a handshake.
+ */
+int tls_config_set_keylog_file_from_env(struct tls_config *config);
+
+/**
+ * Returns the path of the default CA bundle nbtls verifies against,
+ * "/etc/ssl/certs/ca-certificates.crt". The string is static.
+ */
+const char *tls_default_ca_cert_file(void);
+
+/**
+ * Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
+ * "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
+ * has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
+ * OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
+ * names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
+ * 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
+ * libtls, except those excluded with '!'. NULL means "secure".
+ *
+ * Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
+ * nbtls has (TLS_ERROR_UNSUPPORTED).
+ */
+int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
+
+/**
+ * Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
+ * ignores them: rustls has no finite-field DHE suites, so none is ever used.
+ *
+ * Returns 0, or -1 for any other string.
+ */
+int tls_config_set_dheparams(struct tls_config *config, const char *params);
+
+/**
+ * Sets the key exchange groups allowed, in preference order, from a list separated by ','
+ * or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
+ * "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
+ * "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
+ * OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
+ *
+ * Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
+ */
+int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
+
+/**
+ * Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
+ * "none" and "auto" mean the default groups.
+ *
+ * Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
+ */
+int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
+
+/**
+ * Makes a server choose the cipher suite by the client's preference order.
+ */
+void tls_config_prefer_ciphers_client(struct tls_config *config);
+
+/**
+ * Makes a server choose the cipher suite by its own preference order (the default).
+ */
+void tls_config_prefer_ciphers_server(struct tls_config *config);
+
+/**
+ * Sets the most intermediate CA certificates a server's chain may have, as OpenSSL counts
+ * them (default 6; a trust anchor the server sends along does not count). rustls's webpki
+ * also caps a path at 6 intermediates, so depths over 6 act as 6.
+ *
+ * Returns 0, or -1 for a negative depth.
+ */
+int tls_config_set_verify_depth(struct tls_config *config, int verify_depth);
+
+/**
+ * Wipes the private key from `config` (overwritten, then freed). Contexts already
+ * configured keep working; a later tls_configure of a server fails for want of a key, as
+ * with libtls.
+ */
+void tls_config_clear_keys(struct tls_config *config);
+
+/**
+ * Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
+ * by a privilege-separated process) does not arise: nbtls always checks that the key
+ * matches the certificate.
+ */
+void tls_config_skip_private_key_check(struct tls_config *config);
+
+/**
+ * Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
+ * error is sticky and makes tls_configure fail.
+ */
+void tls_config_use_fake_private_key(struct tls_config *config);
+
+/**
+ * Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
+ *
+ * Returns 0.
+ */
+int tls_init(void);
+
+/**
+ * Creates a client context, usable at once with the default configuration.
+ *
+ * Returns the context (free it with tls_free), or NULL on failure.
+ */
+struct tls *tls_client(void);
+
+/**
+ * Creates a server context: a listener that tls_accept_* turns into connections. It must be
+ * configured with a certificate and key before it accepts.
+ *
+ * Returns the context (free it with tls_free), or NULL on failure.
+ */
+struct tls *tls_server(void);
+
+/**
+ * Configures `ctx` from `config` (NULL: the default configuration). The config is frozen
+ * into a snapshot shared by every context configured from the same state of it, so later
+ * setters affect only later tls_configure calls; reconfiguring a listener swaps its
+ * snapshot atomically (how certificates are reloaded).
+ *
+ * Returns 0, or -1 if the config is unusable (missing or mismatched key, no usable
+ * protocol, a sticky error from a setter), if `ctx` is a client that has connected, or an
+ * accepted connection.
+ */
+int tls_configure(struct tls *ctx, struct tls_config *config);
+
+/**
+ * Returns `ctx` to the unconfigured state of its kind, dropping any connection (an fd the
+ * caller supplied is not closed).
+ */
+void tls_reset(struct tls *ctx);
+
+/**
+ * Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
+ * closed; a socket tls_connect created is.
+ */
+void tls_free(struct tls *ctx);
+
+/**
+ * Starts a client connection over the connected socket `s` with `servername` for SNI and
+ * verification (NULL only with tls_config_insecure_noverifyname). The handshake runs on
+ * the first I/O call. The socket stays the caller's: nbtls never closes it.
+ *
+ * Returns 0, or -1 (not a client, already connected, no server name, invalid name).
+ */
+int tls_connect_socket(struct tls *ctx, int s, const char *servername);
+
+/**
+ * As tls_connect_socket, reading from `fd_read` and writing to `fd_write`.
+ *
+ * Returns 0 or -1.
+ */
+int tls_connect_fds(struct tls *ctx, int fd_read, int fd_write, const char *servername);
+
+/**
+ * As tls_connect_socket over callbacks: `read_cb`/`write_cb` return bytes moved, 0 for
+ * EOF, TLS_WANT_POLLIN/TLS_WANT_POLLOUT when they would block, or -1 with errno set.
+ * Anything else (more than the buffer, another negative value) fails the I/O call with
+ * TLS_ERROR_IO and a message naming the value, as does -1 with errno 0 ("callback
+ * failed"); the connection then stays failed and the callbacks are not called again.
+ *
+ * Returns 0 or -1 (also when a callback is NULL).
+ */
+int tls_connect_cbs(struct tls *ctx,
+                    tls_read_cb read_cb,
+                    tls_write_cb write_cb,
+                    void *cb_arg,
+                    const char *servername);
+
+/**
+ * Accepts a connection on the listener `ctx` over the socket `s`, storing a new context in
+ * `*cctx` (free it with tls_free). Several threads may accept on one listener at once. The
+ * handshake runs on the first I/O call; the socket stays the caller's.
+ *
+ * Returns 0, or -1 (not a configured server, NULL `cctx`).
+ */
+int tls_accept_socket(struct tls *ctx, struct tls **cctx, int s);
+
+/**
+ * As tls_accept_socket, reading from `fd_read` and writing to `fd_write`.
+ *
+ * Returns 0 or -1.
+ */
+int tls_accept_fds(struct tls *ctx, struct tls **cctx, int fd_read, int fd_write);
+
+/**
+ * As tls_accept_socket over callbacks (see tls_connect_cbs); the callbacks receive the new
+ * connection's context.
+ *
+ * Returns 0 or -1.
+ */
+int tls_accept_cbs(struct tls *ctx,
+                   struct tls **cctx,
+                   tls_read_cb read_cb,
+                   tls_write_cb write_cb,
+                   void *cb_arg);
+
+/**
+ * Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
+ * name; NULL: `host` is "host:port"), then starts a client connection over it with `host`
+ * as the server name. The socket belongs to nbtls: tls_close and tls_free close it.
+ *
+ * Returns 0, or -1 if resolution or every connection attempt fails.
+ */
+int tls_connect(struct tls *ctx, const char *host, const char *port);
+
+/**
+ * As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
+ *
+ * Returns 0 or -1.
+ */
+int tls_connect_servername(struct tls *ctx,
+                           const char *host,
+                           const char *port,
+                           const char *servername);
+
+/**
+ * Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
+ * goes in with tls_feed and comes out with tls_drain. `servername` as for
+ * tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"
+ * (when both apply, POLLOUT comes first: drain, then feed).
+ *
+ * Returns 0, or -1 (not a client, already connected, no server name).
+ */
+int tls_connect_mem(struct tls *ctx, const char *servername);
+
+/**
+ * Accepts a connection over the memory transport on the listener `ctx`, storing the new
+ * context in `*cctx` (free it with tls_free).
+ *
+ * Returns 0, or -1 (not a configured server, NULL `cctx`).
+ */
+int tls_accept_mem(struct tls *ctx, struct tls **cctx);
+
+/**
+ * Sets the ticket policy of one accepted connection: DEFERRED, OPPORTUNISTIC and IMMEDIATE
+ * until its handshake completes; NONE only before its first I/O call (rustls fixes the
+ * ticket count when it reads the ClientHello).
+ *
+ * Returns 0, or -1 (not an accepted connection, too late, unknown policy).
+ */
+int tls_set_ticket_policy(struct tls *ctx, int ticket_policy);
+
+/**
+ * Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
+ * on `ctx` or its release; accessors never clear it.
+ */
+const char *tls_error(struct tls *ctx);
+
+/**
+ * Returns the code of the last failure on `ctx` (TLS_ERROR_*), TLS_ERROR_UNKNOWN when
+ * there was none, or TLS_ERROR_INVALID_CONTEXT for NULL. Meaningful after a failure, or
+ * after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
+ */
+int tls_error_code(struct tls *ctx);
+
+/**
+ * Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
+ */
+int tls_error_errno(struct tls *ctx);
+
+/**
+ * Returns the TLS alert behind the last failure on `ctx` (received from the peer, or sent
+ * for a certificate the peer presented), or -1 when there was none.
+ */
+int tls_error_alert(struct tls *ctx);
+
+/**
+ * Returns this thread's last failure message from any nbtls call (useful after a call
+ * that returned NULL, or failed on a listener shared between threads), or NULL.
+ */
+const char *tls_last_error(void);
+
+/**
+ * Returns the negotiated protocol version ("TLSv1.2" or "TLSv1.3"), or NULL before the
+ * handshake is complete. The string lives as long as the connection.
+ */
+const char *tls_conn_version(struct tls *ctx);
+
+/**
+ * Returns the negotiated cipher suite by its OpenSSL name (e.g. "TLS_AES_256_GCM_SHA384",
+ * "ECDHE-ECDSA-AES128-GCM-SHA256"), or NULL before the handshake is complete.
+ */
+const char *tls_conn_cipher(struct tls *ctx);
+
+/**
+ * Returns the ALPN protocol selected, or NULL when none was (or before the handshake is
+ * complete).
+ */
+const char *tls_conn_alpn_selected(struct tls *ctx);
+
+/**
+ * Returns the server name: on a server, the name the client asked for (SNI), exactly as
+ * it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
+ * name it connected to. NULL when there is none or before the handshake is complete.
+ */
+const char *tls_conn_servername(struct tls *ctx);
+
+/**
+ * Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
+ * spell it: "X25519MLKEM768" (hybrid post-quantum), "X25519", "P-256" or "P-384".
+ *
+ * Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
+ * key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
+ */
+const char *tls_conn_group(struct tls *ctx);
+
+/**
+ * Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
+ * before the handshake is complete or for NULL.
+ */
+int tls_conn_cipher_strength(struct tls *ctx);
+
+/**
+ * Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
+ * as the client reads), 0 on a server, -1 for NULL.
+ */
+int tls_conn_tickets_received(struct tls *ctx);
+
+/**
+ * Returns 1 if this connection resumed an earlier session, 0 if not (or before the
+ * handshake is complete), -1 for NULL.
+ */
+int tls_conn_session_resumed(struct tls *ctx);
+
+/**
+ * Runs the handshake.
+ *
+ * Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
+ * would block (call again when it is ready), or -1 on failure. As in libtls, a call after
+ * the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
+ * with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
+ * usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
+ * under the default ticket policy; they leave with the next write-side call.
+ * Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
+ * this returns 0, whatever the peer sent after it is still in the transport, so a program
+ * may wait for the fd to become readable before its first tls_read()
+ * (tls_config_set_read_ahead changes that).
+ */
+int tls_handshake(struct tls *ctx);
+
+/**
+ * Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
+ *
+ * Returns the bytes read (> 0); 0 at the end of the stream (after close_notify, or after a
+ * bare EOF: then tls_error_code() is TLS_ERROR_TRUNCATED; with
+ * tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
+ * TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
+ * Records without application data (tickets, KeyUpdate) never make it return WANT alone.
+ * Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
+ * the body) until one yields application data, and reads no further: the next record stays
+ * in the transport, where poll(2) sees it. When plaintext of an earlier record is still
+ * waiting (`buflen` was smaller than the record) it returns that without touching the
+ * transport; tls_pending_read() tells how much is left.
+ */
+ssize_t tls_read(struct tls *ctx, void *buf, size_t buflen);
+
+/**
+ * Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
+ *
+ * Returns the bytes written (> 0) once the ciphertext carrying them has been handed to the
+ * transport in full; TLS_WANT_POLLOUT / TLS_WANT_POLLIN when the transport would block
+ * (call again with the same data: bytes already taken are reported then, never sent
+ * twice; fewer bytes than were taken is -1); with `buflen` 0, as tls_flush (0 once nothing
+ * is queued); or -1 on failure.
+ */
+ssize_t tls_write(struct tls *ctx, const void *buf, size_t buflen);
+
+/**
+ * Sends every queued byte, out-of-turn ones (deferred tickets, a KeyUpdate answer)
+ * included.
+ *
+ * Returns 0 when nothing is left to send, TLS_WANT_POLLOUT when the transport would block,
+ * or -1 on failure.
+ */
+int tls_flush(struct tls *ctx);
+
+/**
+ * Closes the connection: sends any deferred bytes, then close_notify (a client first reads
+ * and discards, without blocking, records that already arrived, so its close causes no TCP
+ * reset). A peer that has gone (EPIPE, ECONNRESET, ENOTCONN) does not make it fail. The
+ * socket is closed only if tls_connect created it.
+ *
+ * Returns 0 once close_notify is sent (0 again when called twice), TLS_WANT_POLLOUT when
+ * the transport would block (call again), or -1 on failure, including "EOF without
+ * close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED, again on every later
+ * call). After tls_close, the connection reads and writes nothing more: tls_read,
+ * tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
+ */
+int tls_close(struct tls *ctx);
+
+/**
+ * Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
+ * tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
+ * tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
+ */
+size_t tls_pending_read(struct tls *ctx);
+
+/**
+ * Returns the ciphertext bytes queued for the transport, deferred bytes excluded. 0 for
+ * NULL.
+ */
+size_t tls_pending_write(struct tls *ctx);
+
+/**
+ * Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
+ * back until the next write-side call; 0 once released. 0 for NULL.
+ */
+size_t tls_pending_deferred(struct tls *ctx);
+
+/**
+ * Returns the poll(2) events (POLLIN, POLLOUT) the connection needs now: POLLOUT while
+ * bytes are due (deferred bytes count only under TLS_TICKETS_OPPORTUNISTIC), POLLIN while
+ * it can use input. 0 for NULL or an unconnected context.
+ */
+int tls_events(struct tls *ctx);
+
+/**
+ * Hands `len` bytes of ciphertext received from the peer to a memory-transport connection,
+ * which processes them at once (decrypted data then waits for tls_read).
+ *
+ * Returns the bytes accepted — fewer than `len` when nbtls's buffers are full (read
+ * plaintext with tls_read, then feed the rest) — or -1 on failure (not a memory transport,
+ * a protocol error: tls_drain may then hold an alert for the peer).
+ */
+ssize_t tls_feed(struct tls *ctx, const void *buf, size_t len);
+
+/**
+ * Tells a memory-transport connection that the peer closed its side (no more ciphertext
+ * will come), so a clean close_notify and a truncation can be told apart.
+ *
+ * Returns 0, or -1 (not a memory transport).
+ */
+int tls_feed_eof(struct tls *ctx);
+
+/**
+ * Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
+ * out-of-turn bytes (tickets under TLS_TICKETS_DEFERRED) are not due until a write-side
+ * call (tls_write, tls_flush, tls_close) released them.
+ *
+ * Returns the bytes copied, 0 when nothing is due, or -1 (not a memory transport, NULL
+ * `buf` with a non-zero `len`).
+ */
+ssize_t tls_drain(struct tls *ctx, void *buf, size_t len);
+
+/**
+ * Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
+ * next write-side call (tls_write, tls_flush, tls_close), behind any tickets still held
+ * back and with them: until then it counts in tls_pending_deferred(). A peer (rustls-based ones
+ * included) accepts at most 32 KeyUpdates without application data in between and then
+ * fails the connection, so call it sparingly.
+ *
+ * Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
+ */
+int tls_key_update(struct tls *ctx);
+
+/**
+ * Reads `file`. With `password` NULL the contents are returned as they are; with a
+ * password the file must hold a private key, returned in PEM: an unencrypted key is
+ * returned as it is, an encrypted one fails (nbtls does not decrypt PEM keys: decrypt it
+ * first, e.g. `openssl pkey -in key.pem -out plain.pem`).
+ *
+ * Returns a buffer of `*len` bytes, allocated with malloc (release it with tls_unload_file,
+ * which wipes it), or NULL on failure with errno set by the failed system call and the
+ * message in tls_last_error().
+ */
+uint8_t *tls_load_file(const char *file, size_t *len, char *password);
+
+/**
+ * Wipes and frees a buffer tls_load_file returned (`len` is its length). NULL is a no-op.
+ */
+void tls_unload_file(uint8_t *buf, size_t len);
+
+/**
  * Returns 1 if the peer presented a certificate (a server always does; a client when asked
  * by tls_config_verify_client(_optional); a resumed session reports the original one), 0
  * if not or before the handshake is complete; -1 for NULL.
@@ -1289,73 +1356,6 @@ time_t tls_peer_ocsp_this_update(struct tls *ctx);
  * Returns NULL.
  */
 const char *tls_peer_ocsp_url(struct tls *ctx);
-
-/**
- * Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
- * ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
- * never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
- * attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
- * handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
- * writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
- *
- * Returns 0, or -1 for an unknown policy.
- */
-int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
-
-/**
- * Sets the ticket policy of one accepted connection: DEFERRED, OPPORTUNISTIC and IMMEDIATE
- * until its handshake completes; NONE only before its first I/O call (rustls fixes the
- * ticket count when it reads the ClientHello).
- *
- * Returns 0, or -1 (not an accepted connection, too late, unknown policy).
- */
-int tls_set_ticket_policy(struct tls *ctx, int ticket_policy);
-
-/**
- * Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
- *
- * Returns 0, or -1 for a negative count or one over 16.
- */
-int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
-
-/**
- * Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
- * are ignored and num_tickets apply).
- *
- * Returns 0, or -1 for a negative count or one over 16.
- */
-int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
-
-/**
- * Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
- * default is 0). 0 means no tickets are issued at all.
- *
- * Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
- */
-int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
-
-/**
- * Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
- * next write-side call (tls_write, tls_flush, tls_close), behind any tickets still held
- * back and with them: until then it counts in tls_pending_deferred(). A peer (rustls-based ones
- * included) accepts at most 32 KeyUpdates without application data in between and then
- * fails the connection, so call it sparingly.
- *
- * Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
- */
-int tls_key_update(struct tls *ctx);
-
-/**
- * Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
- * as the client reads), 0 on a server, -1 for NULL.
- */
-int tls_conn_tickets_received(struct tls *ctx);
-
-/**
- * Returns 1 if this connection resumed an earlier session, 0 if not (or before the
- * handshake is complete), -1 for NULL.
- */
-int tls_conn_session_resumed(struct tls *ctx);
 
 #ifdef __cplusplus
 }  /* extern "C" */

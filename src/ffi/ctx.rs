@@ -313,12 +313,10 @@ pub(crate) mod tests {
     use std::ffi::CStr;
 
     use crate::ffi::config::{tls_config_free, tls_config_insecure_noverifycert, tls_config_new};
-    use crate::ffi::conn::{
-        tls_client, tls_configure, tls_error, tls_error_code, tls_free, tls_handshake, tls_read,
-        tls_write,
-    };
+    use crate::ffi::conn::{tls_client, tls_configure, tls_connect_mem, tls_free};
     use crate::ffi::consts::TLS_ERROR_INTERNAL;
-    use crate::ffi::memory::tls_connect_mem;
+    use crate::ffi::error::{tls_error, tls_error_code};
+    use crate::ffi::io::{tls_handshake, tls_read, tls_write};
 
     thread_local! {
         static PANIC_NEXT_IO: Cell<bool> = const { Cell::new(false) };

@@ -1,6 +1,7 @@
-//! Exports of the `tls_conn_*` accessors.
-use std::ffi::{c_char, CString};
+//! The `tls_conn_*` accessors: what the handshake negotiated.
+use std::ffi::{c_char, c_int, CString};
 
+use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::{InfoC, Tls};
 use crate::ffi::handle::ctx_ref;
 
@@ -45,4 +46,43 @@ pub unsafe extern "C" fn tls_conn_servername(ctx: *mut Tls) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_conn_group(ctx: *mut Tls) -> *const c_char {
     boundary!(std::ptr::null(), field(ctx, |i| i.group.as_ref()))
+}
+
+/// Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
+/// before the handshake is complete or for NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_conn_cipher_strength(ctx: *mut Tls) -> c_int {
+    boundary!(
+        0,
+        match ctx_ref(ctx) {
+            Ok(t) => t.conn().and_then(|c| c.info()).map_or(0, |i| i.cipher_bits),
+            Err(e) => fail_null(e, 0),
+        }
+    )
+}
+
+/// Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
+/// as the client reads), 0 on a server, -1 for NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_conn_tickets_received(ctx: *mut Tls) -> c_int {
+    boundary!(
+        -1,
+        match ctx_ref(ctx) {
+            Ok(t) => t.conn().map_or(0, |c| c.tickets_received() as c_int),
+            Err(e) => fail_null(e, -1),
+        }
+    )
+}
+
+/// Returns 1 if this connection resumed an earlier session, 0 if not (or before the
+/// handshake is complete), -1 for NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_conn_session_resumed(ctx: *mut Tls) -> c_int {
+    boundary!(
+        -1,
+        match ctx_ref(ctx) {
+            Ok(t) => t.conn().and_then(|c| c.info()).map_or(0, |i| i.resumed as c_int),
+            Err(e) => fail_null(e, -1),
+        }
+    )
 }

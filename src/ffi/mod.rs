@@ -18,10 +18,9 @@ pub mod conn_util;
 #[allow(dead_code)]
 pub mod consts;
 pub mod ctx;
+pub mod error;
 pub mod info;
-pub mod keylog;
-pub mod libtls;
-pub mod memory;
-pub mod sessions;
-pub mod tickets;
+pub mod io;
+pub mod load;
+pub mod peer;
 pub mod transport;
