@@ -270,7 +270,7 @@ impl Conn {
             match self.read_and_process()? {
                 Got::Blocked => {
                     self.opportunistic();
-                    return Err(Stop::Want(Want::Read));
+                    return Err(Stop::Want(want::blocked(false)));
                 }
                 Got::Data | Got::Eof => {}
             }
@@ -1017,7 +1017,7 @@ impl Conn {
                         self.sched.sent(q);
                     }
                 }
-                Err(e) if would_block(&e) => return Err(Stop::Want(Want::Write)),
+                Err(e) if would_block(&e) => return Err(Stop::Want(want::blocked(true))),
                 Err(e) => return Err(self.fail(Error::io("write to transport", &e))),
             }
         }
