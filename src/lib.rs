@@ -5,6 +5,10 @@
 //! - [`conn`]: the safe nonblocking engine (handshake, read, write, flush, close, the WANT
 //!   derivation and the out-of-turn write schedule);
 //! - `ffi`: the exported C functions, the only place with raw pointers and `unsafe`.
+//!
+//! Beside them, [`names`] holds OpenSSL's names for suites, versions and groups, which both
+//! `config` (cipher strings) and `conn` (what was negotiated) use: `config` imports nothing
+//! from `conn`, which sits above it.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -12,6 +16,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod kx;
+pub mod names;
 pub mod policy;
 
 mod ffi;

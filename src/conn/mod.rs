@@ -585,7 +585,7 @@ impl Conn {
     }
 
     fn negotiated(&self) -> Info {
-        let (version, cipher, cipher_bits) = crate::conn::names::suite(&self.tls);
+        let (version, cipher, cipher_bits) = crate::names::suite(&self.tls);
         let servername = match &self.tls {
             Connection::Server(s) => {
                 self.servername.clone().or_else(|| s.server_name().map(str::to_owned))
@@ -599,7 +599,7 @@ impl Conn {
             alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
             servername,
             resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
-            group: crate::conn::names::group(&self.tls),
+            group: crate::names::group(&self.tls),
         }
     }
 
@@ -995,8 +995,6 @@ fn truncated_close() -> Error {
 fn truncated() -> Error {
     Error::new(Code::Truncated, "EOF without close_notify")
 }
-
-pub mod names;
 
 #[cfg(test)]
 mod tests;
