@@ -4,7 +4,10 @@
 //! - [`config`]: the mutable settings `tls_config_*` edits, frozen into shared rustls configs;
 //! - [`conn`]: the safe nonblocking engine (handshake, read, write, flush, close, the WANT
 //!   derivation and the out-of-turn write schedule);
-//! - `ffi`: the exported C functions, the only place with raw pointers and `unsafe`.
+//! - `ffi`: the exported C functions, the only place with raw pointers from C.
+//!
+//! `sys` holds the OS calls nbtls makes itself (the fd transport, TCP connect); it and `ffi`
+//! are the only homes of `unsafe`.
 //!
 //! Beside them, [`names`] holds OpenSSL's names for suites, versions and groups, which both
 //! `config` (cipher strings) and `conn` (what was negotiated) use: `config` imports nothing
@@ -20,5 +23,6 @@ pub mod names;
 pub mod policy;
 
 mod ffi;
+mod sys;
 
 pub use error::{Code, Error};

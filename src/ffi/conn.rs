@@ -6,11 +6,12 @@ use std::ffi::{c_char, c_int, c_void};
 use crate::config::Config;
 use crate::conn::transport::Memory;
 use crate::error::Error;
+use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
 use crate::ffi::config::parse_policy;
 use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
 use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx};
-use crate::ffi::transport::{tls_read_cb, tls_write_cb, CbTransport, FdTransport};
+use crate::sys::fd::FdTransport;
 
 /// Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
 ///
@@ -232,16 +233,6 @@ pub unsafe extern "C" fn tls_accept_cbs(
     })
 }
 
-/// Splits libtls's "host:port" / "[v6]:port" form used when `port` is NULL.
-fn split_host_port(host: &str) -> Option<(&str, &str)> {
-    if let Some(rest) = host.strip_prefix('[') {
-        let (h, p) = rest.split_once("]:")?;
-        return Some((h, p));
-    }
-    let (h, p) = host.rsplit_once(':')?;
-    (!h.contains(':')).then_some((h, p))
-}
-
 fn connect_tcp(
     tls: &mut Tls,
     ctx: *mut Tls,
@@ -252,14 +243,14 @@ fn connect_tcp(
     let host = crate::ffi::handle::cstr(host, "host")?;
     let (host, port) = match opt_cstr(port, "port")? {
         Some(p) => (host, p),
-        None => split_host_port(host)
+        None => crate::sys::net::split_host_port(host)
             .ok_or_else(|| Error::arg(format!("no port given and '{host}' is not host:port")))?,
     };
     let name = match opt_cstr(servername, "servername")? {
         Some(n) => Some(n.to_owned()),
         None => Some(host.to_owned()),
     };
-    let fd = crate::ffi::transport::tcp_connect(host, port)?;
+    let fd = crate::sys::net::tcp_connect(host, port)?;
     let _ = ctx;
     let r = tls.connect(Box::new(FdTransport::new(fd, fd)), name.as_deref());
     match r {
@@ -268,7 +259,7 @@ fn connect_tcp(
             Ok(())
         }
         Err(e) => {
-            crate::ffi::transport::close_fd(fd);
+            crate::sys::fd::close_fd(fd);
             Err(e)
         }
     }

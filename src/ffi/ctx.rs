@@ -145,7 +145,7 @@ impl Tls {
 
     fn close_owned_fd(&mut self) {
         if let Some(fd) = self.owned_fd.take() {
-            crate::ffi::transport::close_fd(fd);
+            crate::sys::fd::close_fd(fd);
         }
     }
 
