@@ -3,7 +3,7 @@
 //! the event-loop helpers `tls_pending_*` and `tls_events`.
 use std::ffi::{c_int, c_void};
 
-use crate::ffi::conn_util::{fail_null, io_end};
+use crate::ffi::conn_util::{fail_null, io_call, io_end};
 use crate::ffi::ctx::Tls;
 use crate::ffi::handle::{ctx_mut, slice, slice_mut};
 
@@ -21,14 +21,7 @@ use crate::ffi::handle::{ctx_mut, slice, slice_mut};
 /// (tls_config_set_read_ahead changes that).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
-    boundary!(
-        poison ctx,
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => t.io(|c| c.handshake().map(|()| 0)) as c_int,
-            Err(e) => fail_null(e, -1),
-        })
-    )
+    boundary!(poison ctx, -1, io_call(ctx, |c| c.handshake().map(|()| 0)) as c_int)
 }
 
 /// Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
@@ -105,14 +98,7 @@ pub unsafe extern "C" fn tls_write(
 /// or -1 on failure.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
-    boundary!(
-        poison ctx,
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => t.io(|c| c.flush().map(|()| 0)) as c_int,
-            Err(e) => fail_null(e, -1),
-        })
-    )
+    boundary!(poison ctx, -1, io_call(ctx, |c| c.flush().map(|()| 0)) as c_int)
 }
 
 /// Closes the connection: sends any deferred bytes, then close_notify (a client first reads
@@ -210,14 +196,7 @@ pub unsafe extern "C" fn tls_feed(ctx: *mut Tls, buf: *const c_void, len: usize)
 /// Returns 0, or -1 (not a memory transport).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_feed_eof(ctx: *mut Tls) -> c_int {
-    boundary!(
-        poison ctx,
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => t.io(|c| c.feed_eof().map(|()| 0)) as c_int,
-            Err(e) => fail_null(e, -1),
-        })
-    )
+    boundary!(poison ctx, -1, io_call(ctx, |c| c.feed_eof().map(|()| 0)) as c_int)
 }
 
 /// Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
@@ -252,12 +231,5 @@ pub unsafe extern "C" fn tls_drain(ctx: *mut Tls, buf: *mut c_void, len: usize) 
 /// Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_key_update(ctx: *mut Tls) -> c_int {
-    boundary!(
-        poison ctx,
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => t.io(|c| c.key_update().map(|()| 0)) as c_int,
-            Err(e) => fail_null(e, -1),
-        })
-    )
+    boundary!(poison ctx, -1, io_call(ctx, |c| c.key_update().map(|()| 0)) as c_int)
 }
