@@ -6,20 +6,17 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 LIBDIR   = target/release
 CERTS    = target/certs
-CWARN    = -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
 export NBTLS_LIBDIR := $(abspath $(LIBDIR))
 export NBTLS_INCLUDE := $(abspath include)
 export NBTLS_CERTS := $(abspath $(CERTS))
 
-.PHONY: lint bindings test-install all lib header check-header certs test test-rust test-c asan valgrind peers \
+.PHONY: lint bindings test-install all lib header check-header certs check test test-rust test-c asan valgrind peers \
         examples demo bench install clean soak soak-quick tsan pq-peer
 
 all: lib
 
 lib:
 	$(CARGO) build --release --locked
-	@# cargo makes no link for the soname; programs linked against the tree need one.
-	@ln -sf libnbtls.so $(LIBDIR)/libnbtls.so.0
 
 # Regenerates include/nbtls.h from the Rust sources (cbindgen, run by build.rs).
 header:
@@ -35,7 +32,7 @@ certs:
 test-rust:
 	$(CARGO) test --release --locked
 
-# rustfmt and clippy clean (STYLE.md); skipped with a message where the components are missing.
+# rustfmt and clippy clean (src/lib.rs holds the lint policy); skipped with a message where the components are missing.
 lint:
 	@if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --check && echo "lint: rustfmt clean"; \
 	else echo "lint: SKIPPED rustfmt (component not installed)"; fi
@@ -78,15 +75,20 @@ demo: examples certs
 bindings: lib certs
 	sh tests/run-bindings.sh
 
+# The quick check before a commit (a couple of minutes): the Rust tests and the plain C tests.
+check: test-rust test-c
+	@echo "make check: Rust and plain C tests passed"
+
 test: lint test-rust test-c asan valgrind tsan peers soak-quick bindings test-install test-man
 	@echo "make test: all suites passed"
-
-include mk/install.mk
 
 clean:
 	$(CARGO) clean
 	$(MAKE) -C examples-c clean
 	rm -rf capi-tests/build
+
+include mk/cwarn.mk
+include mk/install.mk
 include mk/bench.mk
 include mk/fuzz.mk
 include mk/soak.mk

@@ -1,7 +1,7 @@
 /* capi: nbtls-only */
 /*
  * libtls_surface.c: the libtls functions whose nbtls behaviour is a mapping or a documented
- * difference (docs/differences.md): cipher strings and curves mapped onto rustls, DHE
+ * difference (the README's "Differences from libtls"): cipher strings and curves mapped onto rustls, DHE
  * parameters accepted and ignored, the verification depth, prefer-ciphers, clear_keys,
  * tls_load_file, the sticky errors of void setters asking for the unsupported, and the issue-6
  * stubs.
@@ -176,7 +176,7 @@ sticky_and_stubs(void)
 	struct tls_config *s = server_config("server", 0, NULL);
 	struct tls *ctx;
 	struct conn_pair cp;
-	/* issue 6 made verify_client(_optional) real: see sessions_api.c */
+	/* verify_client(_optional) are real: see sessions_api.c */
 	void (*const sticky[])(struct tls_config *) = { tls_config_ocsp_require_stapling,
 	    tls_config_use_fake_private_key };
 	size_t i, len = 1;
@@ -194,7 +194,7 @@ sticky_and_stubs(void)
 	}
 
 	capi_case = "stubs";
-	/* issue 6: keypairs, session options and peer accessors are real (sessions_api.c);
+	/* keypairs, session options and peer accessors are real (sessions_api.c);
 	 * OCSP processing stays unsupported. */
 	CHECK(tls_config_set_session_id(s, (const unsigned char *)"id", 2) == 0);
 	CHECK(tls_config_add_ticket_key(s, 1, (unsigned char *)"k", 1) == -1);

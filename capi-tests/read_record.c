@@ -1,5 +1,5 @@
 /*
- * read_record: reads never go past the record in hand (DESIGN.md "Reads").
+ * read_record: reads never go past the record in hand (the README's "Reading").
  *
  * 1. Level-triggered server. A server runs tls_handshake() until 0, then waits for POLLIN
  *    before its first tls_read(), as poll(2) and libevent servers do. The client's Finished

@@ -26,7 +26,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 CC=${CC:-cc}
 SANITIZE=${SANITIZE:-}
 LIBTLS=${LIBTLS:-0}
-CFLAGS_BASE="-Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE -g -O1"
+top=$(cd "$here/.." && pwd)
+. "$top/tests/cwarn.sh"
+CFLAGS_BASE="$CWARN -g -O1"
 
 if [ "$LIBTLS" = 1 ]; then
 	impl=libtls
@@ -38,14 +40,9 @@ else
 	: "${NBTLS_INCLUDE:?set NBTLS_INCLUDE to the directory of nbtls.h}"
 	cppflags="-I$NBTLS_INCLUDE"
 	libs="-L$NBTLS_LIBDIR -lnbtls -Wl,-rpath,$NBTLS_LIBDIR -lpthread"
-	# cargo writes libnbtls.so whose soname is libnbtls.so.0 and makes no libnbtls.so.0
-	# link: when it is missing, the programs find one under build/soname (a symlink).
-	soname=$(readelf -d "$NBTLS_LIBDIR/libnbtls.so" 2>/dev/null | sed -n 's/.*soname: \[\(.*\)\]/\1/p')
-	if [ -n "$soname" ] && [ ! -e "$NBTLS_LIBDIR/$soname" ]; then
-		mkdir -p "$here/build/soname"
-		ln -sf "$NBTLS_LIBDIR/libnbtls.so" "$here/build/soname/$soname"
-		libs="$libs -Wl,-rpath,$here/build/soname"
-	fi
+	# the library build (build.rs) makes the libnbtls.so.0 link the programs load
+	[ -e "$NBTLS_LIBDIR/libnbtls.so.0" ] ||
+		{ echo "capi: no $NBTLS_LIBDIR/libnbtls.so.0: build the library (make lib)" >&2; exit 2; }
 fi
 
 runner=""

@@ -1,6 +1,7 @@
 /* capi: nbtls-only */
 /*
- * sessions_api.c: issue 6 through the C API, over in-memory rings.
+ * sessions_api.c: sessions, client certificates, SNI and the peer accessors through the
+ * C API, over in-memory rings.
  *
  * - resumption with one client config (TLS 1.3 and 1.2), and across two server configs
  *   ("processes") given the same tls_config_add_ticket_key; a foreign key falls back to a

@@ -1,6 +1,6 @@
 /* capi: nbtls-only */
 /*
- * sessions_tenants.c: resumption never crosses a security boundary (issue 14 item 5; nginx
+ * sessions_tenants.c: resumption never crosses a security boundary (nginx
  * CVE-2025-23419), over in-memory rings.
  *
  * Two listeners in one process serve one name ("localhost") and share what makes sessions

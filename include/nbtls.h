@@ -16,809 +16,637 @@
 #include <stddef.h>
 #include <time.h>
 
-// The default size of the session caches (`tls_config_set_session_cache_size`).
-#define DEFAULT_SESSION_CACHE_SIZE 1024
-
-// The length of a ticket key (libtls's `TLS_TICKET_KEY_SIZE`).
-#define KEY_SIZE 48
-
-// The most keys kept (libtls's `TLS_NUM_TICKETS`); adding a fifth drops the oldest.
-#define MAX_KEYS 4
-
-// The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
-#define SESSION_ID_SIZE 32
-
-// The largest ClientHello reassembled (handshake header included); a longer one yields no
-// name.
-#define MAX_HELLO (64 * 1024)
-
-// ML-KEM-768 encapsulation key length (FIPS 203: 384·k + 32, k = 3).
-#define MLKEM768_EK_LEN 1184
-
-// ML-KEM-768 ciphertext length.
-#define MLKEM768_CT_LEN 1088
-
-// The client's key share: encapsulation key, then X25519 public key.
-#define CLIENT_SHARE_LEN (MLKEM768_EK_LEN + X25519_LEN)
-
-// The server's key share: ciphertext, then X25519 public key.
-#define SERVER_SHARE_LEN (MLKEM768_CT_LEN + X25519_LEN)
-
-// The shared secret: ML-KEM's 32 bytes, then X25519's 32.
-#define SECRET_LEN 64
-
-// The libtls API version this header implements.
-#define TLS_API 20200120
-
-// TLS 1.0: not supported by nbtls (ignored in a protocol mask).
-#define TLS_PROTOCOL_TLSv1_0 (1 << 1)
-
-// TLS 1.1: not supported by nbtls (ignored in a protocol mask).
-#define TLS_PROTOCOL_TLSv1_1 (1 << 2)
-
-// TLS 1.2.
-#define TLS_PROTOCOL_TLSv1_2 (1 << 3)
-
-// TLS 1.3.
-#define TLS_PROTOCOL_TLSv1_3 (1 << 4)
-
-// Every TLS version libtls names.
-#define TLS_PROTOCOL_TLSv1 (((TLS_PROTOCOL_TLSv1_0 | TLS_PROTOCOL_TLSv1_1) | TLS_PROTOCOL_TLSv1_2) | TLS_PROTOCOL_TLSv1_3)
-
-// Every TLS version libtls names.
-#define TLS_PROTOCOLS_ALL TLS_PROTOCOL_TLSv1
-
-// The default: TLS 1.2 and TLS 1.3.
-#define TLS_PROTOCOLS_DEFAULT (TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3)
-
-// Returned by an I/O call that needs the transport readable (memory transport: feed me).
-#define TLS_WANT_POLLIN -2
-
-// Returned by an I/O call that needs the transport writable (memory transport: drain me).
-#define TLS_WANT_POLLOUT -3
-
-// Alias of TLS_WANT_POLLIN.
-#define TLS_WANT_READ TLS_WANT_POLLIN
-
-// Alias of TLS_WANT_POLLOUT.
-#define TLS_WANT_WRITE TLS_WANT_POLLOUT
-
-// OCSP response status (RFC 6960 2.3): successful.
-#define TLS_OCSP_RESPONSE_SUCCESSFUL 0
-
-// OCSP response status: malformed request.
-#define TLS_OCSP_RESPONSE_MALFORMED 1
-
-// OCSP response status: internal error.
-#define TLS_OCSP_RESPONSE_INTERNALERROR 2
-
-// OCSP response status: try later.
-#define TLS_OCSP_RESPONSE_TRYLATER 3
-
-// OCSP response status: signature required.
-#define TLS_OCSP_RESPONSE_SIGREQUIRED 4
-
-// OCSP response status: unauthorized.
-#define TLS_OCSP_RESPONSE_UNAUTHORIZED 5
-
-// OCSP certificate status (RFC 6960 2.2): good.
-#define TLS_OCSP_CERT_GOOD 0
-
-// OCSP certificate status: revoked.
-#define TLS_OCSP_CERT_REVOKED 1
-
-// OCSP certificate status: unknown.
-#define TLS_OCSP_CERT_UNKNOWN 2
-
-// CRL reason (RFC 5280 5.3.1): unspecified.
-#define TLS_CRL_REASON_UNSPECIFIED 0
-
-// CRL reason: key compromise.
-#define TLS_CRL_REASON_KEY_COMPROMISE 1
-
-// CRL reason: CA compromise.
-#define TLS_CRL_REASON_CA_COMPROMISE 2
-
-// CRL reason: affiliation changed.
-#define TLS_CRL_REASON_AFFILIATION_CHANGED 3
-
-// CRL reason: superseded.
-#define TLS_CRL_REASON_SUPERSEDED 4
-
-// CRL reason: cessation of operation.
-#define TLS_CRL_REASON_CESSATION_OF_OPERATION 5
-
-// CRL reason: certificate hold.
-#define TLS_CRL_REASON_CERTIFICATE_HOLD 6
-
-// CRL reason: remove from CRL.
-#define TLS_CRL_REASON_REMOVE_FROM_CRL 8
-
-// CRL reason: privilege withdrawn.
-#define TLS_CRL_REASON_PRIVILEGE_WITHDRAWN 9
-
-// CRL reason: AA compromise.
-#define TLS_CRL_REASON_AA_COMPROMISE 10
-
-// The longest session ID `tls_config_set_session_id` takes.
-#define TLS_MAX_SESSION_ID_LENGTH 32
-
-// The size of a key for `tls_config_add_ticket_key`.
-#define TLS_TICKET_KEY_SIZE 48
-
-// Ticket policy: tickets wait for the next write-side call (the default).
-#define TLS_TICKETS_DEFERRED 0
-
-// Ticket policy: as DEFERRED, plus one non-blocking send attempt per call (sockets, memory).
-#define TLS_TICKETS_OPPORTUNISTIC 1
-
-// Ticket policy: the handshake call returns 0 only once the tickets are sent (OpenSSL's way).
-#define TLS_TICKETS_IMMEDIATE 2
-
-// Ticket policy: no tickets are issued.
-#define TLS_TICKETS_NONE 3
-
-// Error code: nothing more precise applies.
-#define TLS_ERROR_UNKNOWN 0
-
-// Error code: out of memory.
-#define TLS_ERROR_OUT_OF_MEMORY 4096
-
-// Error code: the context or config cannot be used for this call.
-#define TLS_ERROR_INVALID_CONTEXT 8192
-
-// Error code: an argument was NULL, too long or out of range.
-#define TLS_ERROR_INVALID_ARGUMENT 8193
-
-// Error code: the transport failed; see tls_error_errno().
-#define TLS_ERROR_IO 32769
-
-// Error code: the connection is closed.
-#define TLS_ERROR_CLOSED 32770
-
-// Error code: the peer ended the stream without close_notify.
-#define TLS_ERROR_TRUNCATED 32771
-
-// Error code: the peer sent a fatal alert; see tls_error_alert().
-#define TLS_ERROR_PEER_ALERT 32772
-
-// Error code: the peer violated the protocol.
-#define TLS_ERROR_PROTOCOL 32773
-
-// Error code: the peer's certificate has expired.
-#define TLS_ERROR_CERT_EXPIRED 32784
-
-// Error code: the peer's certificate is not valid yet.
-#define TLS_ERROR_CERT_NOT_YET_VALID 32785
-
-// Error code: the peer's certificate does not chain to a trusted CA.
-#define TLS_ERROR_CERT_UNKNOWN_CA 32786
-
-// Error code: the peer's certificate does not name the server.
-#define TLS_ERROR_CERT_NAME_MISMATCH 32787
-
-// Error code: the peer's certificate may not be used for this purpose.
-#define TLS_ERROR_CERT_BAD_USAGE 32788
-
-// Error code: another certificate failure.
-#define TLS_ERROR_CERT_OTHER 32799
-
-// Error code: the call is not allowed in the context's state.
-#define TLS_ERROR_WRONG_STATE 32800
-
-// Error code: the option is not supported by nbtls.
-#define TLS_ERROR_UNSUPPORTED 32801
-
-// Error code: internal error (a caught panic); the context stays failed.
-#define TLS_ERROR_INTERNAL 33023
-
-// A `tls_config`: settings plus the long-lived state every generation shares.
-struct tls_config;
-
-// A `struct tls`.
-struct tls;
-
-// libtls's read callback.
-typedef ssize_t (*tls_read_cb)(struct tls *ctx, void *buf, size_t buflen, void *cb_arg);
-
-// libtls's write callback.
-typedef ssize_t (*tls_write_cb)(struct tls *ctx, const void *buf, size_t buflen, void *cb_arg);
-
-// A key log callback: `line` is one NSS key log line, "LABEL <client random> <secret>" in
-// lowercase hex, NUL-terminated, without a newline, valid only during the call.
-typedef void (*tls_keylog_cb)(const char *line, void *arg);
-
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif
 
-// Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
-//
-// Returns 0.
-int tls_init(void);
+/**
+ * The libtls API version this header implements.
+ */
+#define TLS_API 20200120
 
-// Creates a configuration with the defaults: TLS 1.2 and 1.3, certificates, names and times
-// verified against the system trust store, tickets on (policy DEFERRED, 2 tickets, 7200 s).
-//
-// Returns a new configuration (free it with tls_config_free), or NULL on failure
-// (see tls_last_error). Configurations are reference counted: a context configured from
-// one keeps what it needs, so the config may be freed while contexts live.
+/**
+ * TLS 1.0: not supported by nbtls (ignored in a protocol mask).
+ */
+#define TLS_PROTOCOL_TLSv1_0 (1 << 1)
+
+/**
+ * TLS 1.1: not supported by nbtls (ignored in a protocol mask).
+ */
+#define TLS_PROTOCOL_TLSv1_1 (1 << 2)
+
+/**
+ * TLS 1.2.
+ */
+#define TLS_PROTOCOL_TLSv1_2 (1 << 3)
+
+/**
+ * TLS 1.3.
+ */
+#define TLS_PROTOCOL_TLSv1_3 (1 << 4)
+
+/**
+ * Every TLS version libtls names.
+ */
+#define TLS_PROTOCOL_TLSv1 (((TLS_PROTOCOL_TLSv1_0 | TLS_PROTOCOL_TLSv1_1) | TLS_PROTOCOL_TLSv1_2) | TLS_PROTOCOL_TLSv1_3)
+
+/**
+ * Every TLS version libtls names.
+ */
+#define TLS_PROTOCOLS_ALL TLS_PROTOCOL_TLSv1
+
+/**
+ * The default: TLS 1.2 and TLS 1.3.
+ */
+#define TLS_PROTOCOLS_DEFAULT (TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3)
+
+/**
+ * Returned by an I/O call that needs the transport readable (memory transport: feed me).
+ */
+#define TLS_WANT_POLLIN -2
+
+/**
+ * Returned by an I/O call that needs the transport writable (memory transport: drain me).
+ */
+#define TLS_WANT_POLLOUT -3
+
+/**
+ * Alias of TLS_WANT_POLLIN.
+ */
+#define TLS_WANT_READ TLS_WANT_POLLIN
+
+/**
+ * Alias of TLS_WANT_POLLOUT.
+ */
+#define TLS_WANT_WRITE TLS_WANT_POLLOUT
+
+/**
+ * OCSP response status (RFC 6960 2.3): successful.
+ */
+#define TLS_OCSP_RESPONSE_SUCCESSFUL 0
+
+/**
+ * OCSP response status: malformed request.
+ */
+#define TLS_OCSP_RESPONSE_MALFORMED 1
+
+/**
+ * OCSP response status: internal error.
+ */
+#define TLS_OCSP_RESPONSE_INTERNALERROR 2
+
+/**
+ * OCSP response status: try later.
+ */
+#define TLS_OCSP_RESPONSE_TRYLATER 3
+
+/**
+ * OCSP response status: signature required.
+ */
+#define TLS_OCSP_RESPONSE_SIGREQUIRED 4
+
+/**
+ * OCSP response status: unauthorized.
+ */
+#define TLS_OCSP_RESPONSE_UNAUTHORIZED 5
+
+/**
+ * OCSP certificate status (RFC 6960 2.2): good.
+ */
+#define TLS_OCSP_CERT_GOOD 0
+
+/**
+ * OCSP certificate status: revoked.
+ */
+#define TLS_OCSP_CERT_REVOKED 1
+
+/**
+ * OCSP certificate status: unknown.
+ */
+#define TLS_OCSP_CERT_UNKNOWN 2
+
+/**
+ * CRL reason (RFC 5280 5.3.1): unspecified.
+ */
+#define TLS_CRL_REASON_UNSPECIFIED 0
+
+/**
+ * CRL reason: key compromise.
+ */
+#define TLS_CRL_REASON_KEY_COMPROMISE 1
+
+/**
+ * CRL reason: CA compromise.
+ */
+#define TLS_CRL_REASON_CA_COMPROMISE 2
+
+/**
+ * CRL reason: affiliation changed.
+ */
+#define TLS_CRL_REASON_AFFILIATION_CHANGED 3
+
+/**
+ * CRL reason: superseded.
+ */
+#define TLS_CRL_REASON_SUPERSEDED 4
+
+/**
+ * CRL reason: cessation of operation.
+ */
+#define TLS_CRL_REASON_CESSATION_OF_OPERATION 5
+
+/**
+ * CRL reason: certificate hold.
+ */
+#define TLS_CRL_REASON_CERTIFICATE_HOLD 6
+
+/**
+ * CRL reason: remove from CRL.
+ */
+#define TLS_CRL_REASON_REMOVE_FROM_CRL 8
+
+/**
+ * CRL reason: privilege withdrawn.
+ */
+#define TLS_CRL_REASON_PRIVILEGE_WITHDRAWN 9
+
+/**
+ * CRL reason: AA compromise.
+ */
+#define TLS_CRL_REASON_AA_COMPROMISE 10
+
+/**
+ * The longest session ID `tls_config_set_session_id` takes.
+ */
+#define TLS_MAX_SESSION_ID_LENGTH 32
+
+/**
+ * The size of a key for `tls_config_add_ticket_key`.
+ */
+#define TLS_TICKET_KEY_SIZE 48
+
+/**
+ * Ticket policy: tickets wait for the next write-side call (the default).
+ */
+#define TLS_TICKETS_DEFERRED 0
+
+/**
+ * Ticket policy: as DEFERRED, plus one non-blocking send attempt per call (sockets, memory).
+ */
+#define TLS_TICKETS_OPPORTUNISTIC 1
+
+/**
+ * Ticket policy: the handshake call returns 0 only once the tickets are sent (OpenSSL's way).
+ */
+#define TLS_TICKETS_IMMEDIATE 2
+
+/**
+ * Ticket policy: no tickets are issued.
+ */
+#define TLS_TICKETS_NONE 3
+
+/**
+ * Error code: nothing more precise applies.
+ */
+#define TLS_ERROR_UNKNOWN 0
+
+/**
+ * Error code: out of memory.
+ */
+#define TLS_ERROR_OUT_OF_MEMORY 4096
+
+/**
+ * Error code: the context or config cannot be used for this call.
+ */
+#define TLS_ERROR_INVALID_CONTEXT 8192
+
+/**
+ * Error code: an argument was NULL, too long or out of range.
+ */
+#define TLS_ERROR_INVALID_ARGUMENT 8193
+
+/**
+ * Error code: the transport failed; see tls_error_errno().
+ */
+#define TLS_ERROR_IO 32769
+
+/**
+ * Error code: the connection is closed.
+ */
+#define TLS_ERROR_CLOSED 32770
+
+/**
+ * Error code: the peer ended the stream without close_notify.
+ */
+#define TLS_ERROR_TRUNCATED 32771
+
+/**
+ * Error code: the peer sent a fatal alert; see tls_error_alert().
+ */
+#define TLS_ERROR_PEER_ALERT 32772
+
+/**
+ * Error code: the peer violated the protocol.
+ */
+#define TLS_ERROR_PROTOCOL 32773
+
+/**
+ * Error code: the peer's certificate has expired.
+ */
+#define TLS_ERROR_CERT_EXPIRED 32784
+
+/**
+ * Error code: the peer's certificate is not valid yet.
+ */
+#define TLS_ERROR_CERT_NOT_YET_VALID 32785
+
+/**
+ * Error code: the peer's certificate does not chain to a trusted CA.
+ */
+#define TLS_ERROR_CERT_UNKNOWN_CA 32786
+
+/**
+ * Error code: the peer's certificate does not name the server.
+ */
+#define TLS_ERROR_CERT_NAME_MISMATCH 32787
+
+/**
+ * Error code: the peer's certificate may not be used for this purpose.
+ */
+#define TLS_ERROR_CERT_BAD_USAGE 32788
+
+/**
+ * Error code: another certificate failure.
+ */
+#define TLS_ERROR_CERT_OTHER 32799
+
+/**
+ * Error code: the call is not allowed in the context's state.
+ */
+#define TLS_ERROR_WRONG_STATE 32800
+
+/**
+ * Error code: the option is not supported by nbtls.
+ */
+#define TLS_ERROR_UNSUPPORTED 32801
+
+/**
+ * Error code: internal error (a caught panic); the context stays failed.
+ */
+#define TLS_ERROR_INTERNAL 33023
+
+/**
+ * A `tls_config`: settings plus the long-lived state every generation shares.
+ */
+struct tls_config;
+
+/**
+ * A `struct tls`.
+ */
+struct tls;
+
+/**
+ * A key log callback: `line` is one NSS key log line, "LABEL <client random> <secret>" in
+ * lowercase hex, NUL-terminated, without a newline, valid only during the call.
+ */
+typedef void (*tls_keylog_cb)(const char *line, void *arg);
+
+/**
+ * libtls's read callback.
+ */
+typedef ssize_t (*tls_read_cb)(struct tls *ctx, void *buf, size_t buflen, void *cb_arg);
+
+/**
+ * libtls's write callback.
+ */
+typedef ssize_t (*tls_write_cb)(struct tls *ctx, const void *buf, size_t buflen, void *cb_arg);
+
+/**
+ * Creates a configuration with the defaults: TLS 1.2 and 1.3, certificates, names and times
+ * verified against the system trust store, tickets on (policy DEFERRED, 2 tickets, 7200 s).
+ *
+ * Returns a new configuration (free it with tls_config_free), or NULL on failure
+ * (see tls_last_error). Configurations are reference counted: a context configured from
+ * one keeps what it needs, so the config may be freed while contexts live.
+ */
 struct tls_config *tls_config_new(void);
 
-// Drops the caller's reference to `config`. NULL is a no-op.
+/**
+ * Drops the caller's reference to `config`. NULL is a no-op.
+ */
 void tls_config_free(struct tls_config *config);
 
-// Returns the message of the last failed call on `config`, or NULL when there was none.
-// The string stays valid until the next failing call on `config` or its release.
+/**
+ * Returns the message of the last failed call on `config`, or NULL when there was none.
+ * The string stays valid until the next failing call on `config` or its release.
+ */
 const char *tls_config_error(struct tls_config *config);
 
-// Returns the code of the last failed call on `config` (TLS_ERROR_*), TLS_ERROR_UNKNOWN
-// when there was none, or TLS_ERROR_INVALID_CONTEXT for a NULL config.
+/**
+ * Returns the code of the last failed call on `config` (TLS_ERROR_*), TLS_ERROR_UNKNOWN
+ * when there was none, or TLS_ERROR_INVALID_CONTEXT for a NULL config.
+ */
 int tls_config_error_code(struct tls_config *config);
 
-// Sets the CA certificates from the PEM file `ca_file`, read now.
-//
-// Returns 0, or -1 if the file cannot be read or holds no certificate.
+/**
+ * Sets the CA certificates from the PEM file `ca_file`, read now.
+ *
+ * Returns 0, or -1 if the file cannot be read or holds no certificate.
+ */
 int tls_config_set_ca_file(struct tls_config *config, const char *ca_file);
 
-// Sets the CA certificates from a directory: every file in it holding PEM certificates.
-//
-// Returns 0, or -1 if `ca_path` is NULL.
+/**
+ * Sets the CA certificates from a directory: every file in it holding PEM certificates.
+ *
+ * Returns 0, or -1 if `ca_path` is NULL.
+ */
 int tls_config_set_ca_path(struct tls_config *config, const char *ca_path);
 
-// Sets the CA certificates from `len` bytes of PEM at `ca`.
-//
-// Returns 0, or -1 if the buffer holds no certificate.
+/**
+ * Sets the CA certificates from `len` bytes of PEM at `ca`.
+ *
+ * Returns 0, or -1 if the buffer holds no certificate.
+ */
 int tls_config_set_ca_mem(struct tls_config *config, const uint8_t *ca, size_t len);
 
-// Sets the certificate chain (leaf first) from the PEM file `cert_file`, read now.
-//
-// Returns 0, or -1 if the file cannot be read or holds no certificate.
+/**
+ * Sets the certificate chain (leaf first) from the PEM file `cert_file`, read now.
+ *
+ * Returns 0, or -1 if the file cannot be read or holds no certificate.
+ */
 int tls_config_set_cert_file(struct tls_config *config, const char *cert_file);
 
-// Sets the certificate chain (leaf first) from `len` bytes of PEM at `cert`.
-//
-// Returns 0, or -1 if the buffer holds no certificate.
+/**
+ * Sets the certificate chain (leaf first) from `len` bytes of PEM at `cert`.
+ *
+ * Returns 0, or -1 if the buffer holds no certificate.
+ */
 int tls_config_set_cert_mem(struct tls_config *config, const uint8_t *cert, size_t len);
 
-// Sets the private key from the PEM file `key_file` (PKCS#8, PKCS#1 or SEC1; not
-// encrypted), read now.
-//
-// Returns 0, or -1 if the file cannot be read or holds no usable key.
+/**
+ * Sets the private key from the PEM file `key_file` (PKCS#8, PKCS#1 or SEC1; not
+ * encrypted), read now.
+ *
+ * Returns 0, or -1 if the file cannot be read or holds no usable key.
+ */
 int tls_config_set_key_file(struct tls_config *config, const char *key_file);
 
-// Sets the private key from `len` bytes of PEM at `key`.
-//
-// Returns 0, or -1 if the buffer holds no usable key.
+/**
+ * Sets the private key from `len` bytes of PEM at `key`.
+ *
+ * Returns 0, or -1 if the buffer holds no usable key.
+ */
 int tls_config_set_key_mem(struct tls_config *config, const uint8_t *key, size_t len);
 
-// Sets certificate and key from two PEM files. Whether they match is checked by
-// tls_configure.
-//
-// Returns 0, or -1 if either cannot be read or parsed (then neither is changed).
+/**
+ * Sets certificate and key from two PEM files. Whether they match is checked by
+ * tls_configure.
+ *
+ * Returns 0, or -1 if either cannot be read or parsed (then neither is changed).
+ */
 int tls_config_set_keypair_file(struct tls_config *config,
                                 const char *cert_file,
                                 const char *key_file);
 
-// Sets certificate and key from two PEM buffers.
-//
-// Returns 0, or -1 if either cannot be parsed (then neither is changed).
+/**
+ * Sets certificate and key from two PEM buffers.
+ *
+ * Returns 0, or -1 if either cannot be parsed (then neither is changed).
+ */
 int tls_config_set_keypair_mem(struct tls_config *config,
                                const uint8_t *cert,
                                size_t cert_len,
                                const uint8_t *key,
                                size_t key_len);
 
-// Sets the protocol versions allowed (TLS_PROTOCOL_* bits). nbtls has TLS 1.2 and 1.3
-// only: the TLSv1_0/TLSv1_1 bits are accepted and ignored, so a mask naming only them
-// makes tls_configure fail.
-//
-// Returns 0, or -1 for bits libtls does not define.
+/**
+ * Sets the protocol versions allowed (TLS_PROTOCOL_* bits). nbtls has TLS 1.2 and 1.3
+ * only: the TLSv1_0/TLSv1_1 bits are accepted and ignored, so a mask naming only them
+ * makes tls_configure fail.
+ *
+ * Returns 0, or -1 for bits libtls does not define.
+ */
 int tls_config_set_protocols(struct tls_config *config, uint32_t protocols);
 
-// Parses a libtls protocol string into `*protocols`, exactly as libtls does: names
-// ("secure", "default", "legacy", "all", "tlsv1", "tlsv1.0" … "tlsv1.3", any case)
-// separated by "," or ":", leading blanks skipped, "!" before a name removes it; a list
-// that starts with a removal starts from all protocols ("!tlsv1.0" is all but TLS 1.0).
-// NULL means "default".
-//
-// Returns 0, or -1 for an empty string, an empty element ("tlsv1.2,"), a "-" or "+"
-// prefix, an unknown name or a NULL `protocols`; `*protocols` is then unchanged.
+/**
+ * Parses a libtls protocol string into `*protocols`, exactly as libtls does: names
+ * ("secure", "default", "legacy", "all", "tlsv1", "tlsv1.0" … "tlsv1.3", any case)
+ * separated by "," or ":", leading blanks skipped, "!" before a name removes it; a list
+ * that starts with a removal starts from all protocols ("!tlsv1.0" is all but TLS 1.0).
+ * NULL means "default".
+ *
+ * Returns 0, or -1 for an empty string, an empty element ("tlsv1.2,"), a "-" or "+"
+ * prefix, an unknown name or a NULL `protocols`; `*protocols` is then unchanged.
+ */
 int tls_config_parse_protocols(uint32_t *protocols, const char *protostr);
 
-// Sets the ALPN protocols offered (client) or accepted (server), in preference order, as a
-// comma-separated list such as "h2,http/1.1".
-//
-// Returns 0, or -1 for NULL, an empty name or a name over 255 bytes.
+/**
+ * Sets the ALPN protocols offered (client) or accepted (server), in preference order, as a
+ * comma-separated list such as "h2,http/1.1".
+ *
+ * Returns 0, or -1 for NULL, an empty name or a name over 255 bytes.
+ */
 int tls_config_set_alpn(struct tls_config *config, const char *alpn);
 
-// Turns off certificate verification, as libtls: a client accepts any chain and validity
-// time but still checks the server's name unless tls_config_insecure_noverifyname is also
-// set; a server that asks for client certificates (tls_config_verify_client or _optional)
-// accepts any one (self-signed, unknown issuer, expired) and loads no CA, leaving the
-// check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
-// Insecure.
+/**
+ * Turns off certificate verification, as libtls: a client accepts any chain and validity
+ * time but still checks the server's name unless tls_config_insecure_noverifyname is also
+ * set; a server that asks for client certificates (tls_config_verify_client or _optional)
+ * accepts any one (self-signed, unknown issuer, expired) and loads no CA, leaving the
+ * check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
+ * Insecure.
+ */
 void tls_config_insecure_noverifycert(struct tls_config *config);
 
-// Forgives only a name mismatch, on a client (a server checks no names): an untrusted or
-// expired certificate still fails. With it a client may connect with a NULL server name.
-// Insecure.
+/**
+ * Forgives only a name mismatch, on a client (a server checks no names): an untrusted or
+ * expired certificate still fails. With it a client may connect with a NULL server name.
+ * Insecure.
+ */
 void tls_config_insecure_noverifyname(struct tls_config *config);
 
-// Forgives only a validity-time failure, of a server's certificate on a client and of a
-// client's certificate on a server: an untrusted chain or a wrong name still fails.
-// Insecure.
+/**
+ * Forgives only a validity-time failure, of a server's certificate on a client and of a
+ * client's certificate on a server: an untrusted chain or a wrong name still fails.
+ * Insecure.
+ */
 void tls_config_insecure_noverifytime(struct tls_config *config);
 
-// Turns certificate, name and time verification back on (the default).
+/**
+ * Turns certificate, name and time verification back on (the default).
+ */
 void tls_config_verify(struct tls_config *config);
 
-// Sets the most ciphertext nbtls queues per connection and direction (default 65536).
-//
-// Returns 0, or -1 for a limit under 1024 bytes.
+/**
+ * Sets the most ciphertext nbtls queues per connection and direction (default 65536).
+ *
+ * Returns 0, or -1 for a limit under 1024 bytes.
+ */
 int tls_config_set_buffer_limit(struct tls_config *config, size_t limit);
 
-// Makes a bare EOF (the peer's transport ends without close_notify) fail tls_read with -1
-// and TLS_ERROR_TRUNCATED, instead of reading as 0 (libtls's behaviour, the default).
+/**
+ * Makes a bare EOF (the peer's transport ends without close_notify) fail tls_read with -1
+ * and TLS_ERROR_TRUNCATED, instead of reading as 0 (libtls's behaviour, the default).
+ */
 void tls_config_set_strict_eof(struct tls_config *config);
 
-// Sets whether reads take ahead: with `read_ahead` non-zero a read from the transport takes
-// what is there (up to 64 KiB), as OpenSSL's SSL_CTX_set_read_ahead does; with 0, the
-// default, nbtls never takes a byte beyond the record it needs now, so after
-// tls_handshake() returns 0 the peer's next bytes are still in the transport, and a
-// tls_read() that returned data has read no further record. Read-ahead saves system calls
-// for programs that always call tls_read() until TLS_WANT_POLLIN; it breaks programs that
-// wait for the fd to become readable before reading (level-triggered poll(2) or libevent
-// loops), because ciphertext read ahead is no longer in the kernel: such programs must
-// check tls_pending_read(), which counts it. The memory transport is unaffected.
-// Returns 0, or -1 when `config` is NULL. Affects contexts configured afterwards.
+/**
+ * Sets whether reads take ahead: with `read_ahead` non-zero a read from the transport takes
+ * what is there (up to 64 KiB), as OpenSSL's SSL_CTX_set_read_ahead does; with 0, the
+ * default, nbtls never takes a byte beyond the record it needs now, so after
+ * tls_handshake() returns 0 the peer's next bytes are still in the transport, and a
+ * tls_read() that returned data has read no further record. Read-ahead saves system calls
+ * for programs that always call tls_read() until TLS_WANT_POLLIN; it breaks programs that
+ * wait for the fd to become readable before reading (level-triggered poll(2) or libevent
+ * loops), because ciphertext read ahead is no longer in the kernel: such programs must
+ * check tls_pending_read(), which counts it. The memory transport is unaffected.
+ * Returns 0, or -1 when `config` is NULL. Affects contexts configured afterwards.
+ */
 int tls_config_set_read_ahead(struct tls_config *config, int read_ahead);
 
-// Creates a client context, usable at once with the default configuration.
-//
-// Returns the context (free it with tls_free), or NULL on failure.
-struct tls *tls_client(void);
+/**
+ * Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
+ * ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
+ * never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
+ * attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
+ * handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
+ * writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
+ *
+ * Returns 0, or -1 for an unknown policy.
+ */
+int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
 
-// Creates a server context: a listener that tls_accept_* turns into connections. It must be
-// configured with a certificate and key before it accepts.
-//
-// Returns the context (free it with tls_free), or NULL on failure.
-struct tls *tls_server(void);
+/**
+ * Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
+ *
+ * Returns 0, or -1 for a negative count or one over 16.
+ */
+int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
 
-// Configures `ctx` from `config` (NULL: the default configuration). The config is frozen
-// into a snapshot shared by every context configured from the same state of it, so later
-// setters affect only later tls_configure calls; reconfiguring a listener swaps its
-// snapshot atomically (how certificates are reloaded).
-//
-// Returns 0, or -1 if the config is unusable (missing or mismatched key, no usable
-// protocol, a sticky error from a setter), if `ctx` is a client that has connected, or an
-// accepted connection.
-int tls_configure(struct tls *ctx, struct tls_config *config);
+/**
+ * Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
+ * are ignored and num_tickets apply).
+ *
+ * Returns 0, or -1 for a negative count or one over 16.
+ */
+int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
 
-// Returns `ctx` to the unconfigured state of its kind, dropping any connection (an fd the
-// caller supplied is not closed).
-void tls_reset(struct tls *ctx);
+/**
+ * Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
+ * default is 0). 0 means no tickets are issued at all.
+ *
+ * Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
+ */
+int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
 
-// Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
-// closed; a socket tls_connect created is.
-void tls_free(struct tls *ctx);
-
-// Starts a client connection over the connected socket `s` with `servername` for SNI and
-// verification (NULL only with tls_config_insecure_noverifyname). The handshake runs on
-// the first I/O call. The socket stays the caller's: nbtls never closes it.
-//
-// Returns 0, or -1 (not a client, already connected, no server name, invalid name).
-int tls_connect_socket(struct tls *ctx, int s, const char *servername);
-
-// As tls_connect_socket, reading from `fd_read` and writing to `fd_write`.
-//
-// Returns 0 or -1.
-int tls_connect_fds(struct tls *ctx, int fd_read, int fd_write, const char *servername);
-
-// As tls_connect_socket over callbacks: `read_cb`/`write_cb` return bytes moved, 0 for
-// EOF, TLS_WANT_POLLIN/TLS_WANT_POLLOUT when they would block, or -1 with errno set.
-// Anything else (more than the buffer, another negative value) fails the I/O call with
-// TLS_ERROR_IO and a message naming the value, as does -1 with errno 0 ("callback
-// failed"); the connection then stays failed and the callbacks are not called again.
-//
-// Returns 0 or -1 (also when a callback is NULL).
-int tls_connect_cbs(struct tls *ctx,
-                    tls_read_cb read_cb,
-                    tls_write_cb write_cb,
-                    void *cb_arg,
-                    const char *servername);
-
-// Accepts a connection on the listener `ctx` over the socket `s`, storing a new context in
-// `*cctx` (free it with tls_free). Several threads may accept on one listener at once. The
-// handshake runs on the first I/O call; the socket stays the caller's.
-//
-// Returns 0, or -1 (not a configured server, NULL `cctx`).
-int tls_accept_socket(struct tls *ctx, struct tls **cctx, int s);
-
-// As tls_accept_socket, reading from `fd_read` and writing to `fd_write`.
-//
-// Returns 0 or -1.
-int tls_accept_fds(struct tls *ctx, struct tls **cctx, int fd_read, int fd_write);
-
-// As tls_accept_socket over callbacks (see tls_connect_cbs); the callbacks receive the new
-// connection's context.
-//
-// Returns 0 or -1.
-int tls_accept_cbs(struct tls *ctx,
-                   struct tls **cctx,
-                   tls_read_cb read_cb,
-                   tls_write_cb write_cb,
-                   void *cb_arg);
-
-// Runs the handshake.
-//
-// Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
-// would block (call again when it is ready), or -1 on failure. As in libtls, a call after
-// the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
-// with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
-// usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
-// under the default ticket policy; they leave with the next write-side call.
-// Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
-// this returns 0, whatever the peer sent after it is still in the transport, so a program
-// may wait for the fd to become readable before its first tls_read()
-// (tls_config_set_read_ahead changes that).
-int tls_handshake(struct tls *ctx);
-
-// Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
-//
-// Returns the bytes read (> 0); 0 at the end of the stream (after close_notify, or after a
-// bare EOF: then tls_error_code() is TLS_ERROR_TRUNCATED; with
-// tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
-// TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
-// Records without application data (tickets, KeyUpdate) never make it return WANT alone.
-// Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
-// the body) until one yields application data, and reads no further: the next record stays
-// in the transport, where poll(2) sees it. When plaintext of an earlier record is still
-// waiting (`buflen` was smaller than the record) it returns that without touching the
-// transport; tls_pending_read() tells how much is left.
-ssize_t tls_read(struct tls *ctx, void *buf, size_t buflen);
-
-// Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
-//
-// Returns the bytes written (> 0) once the ciphertext carrying them has been handed to the
-// transport in full; TLS_WANT_POLLOUT / TLS_WANT_POLLIN when the transport would block
-// (call again with the same data: bytes already taken are reported then, never sent
-// twice; fewer bytes than were taken is -1); with `buflen` 0, as tls_flush (0 once nothing
-// is queued); or -1 on failure.
-ssize_t tls_write(struct tls *ctx, const void *buf, size_t buflen);
-
-// Sends every queued byte, out-of-turn ones (deferred tickets, a KeyUpdate answer)
-// included.
-//
-// Returns 0 when nothing is left to send, TLS_WANT_POLLOUT when the transport would block,
-// or -1 on failure.
-int tls_flush(struct tls *ctx);
-
-// Closes the connection: sends any deferred bytes, then close_notify (a client first reads
-// and discards, without blocking, records that already arrived, so its close causes no TCP
-// reset). A peer that has gone (EPIPE, ECONNRESET, ENOTCONN) does not make it fail. The
-// socket is closed only if tls_connect created it.
-//
-// Returns 0 once close_notify is sent (0 again when called twice), TLS_WANT_POLLOUT when
-// the transport would block (call again), or -1 on failure, including "EOF without
-// close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED, again on every later
-// call). After tls_close, the connection reads and writes nothing more: tls_read,
-// tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
-int tls_close(struct tls *ctx);
-
-// Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
-// on `ctx` or its release; accessors never clear it.
-const char *tls_error(struct tls *ctx);
-
-// Returns the code of the last failure on `ctx` (TLS_ERROR_*), TLS_ERROR_UNKNOWN when
-// there was none, or TLS_ERROR_INVALID_CONTEXT for NULL. Meaningful after a failure, or
-// after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
-int tls_error_code(struct tls *ctx);
-
-// Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
-int tls_error_errno(struct tls *ctx);
-
-// Returns the TLS alert behind the last failure on `ctx` (received from the peer, or sent
-// for a certificate the peer presented), or -1 when there was none.
-int tls_error_alert(struct tls *ctx);
-
-// Returns this thread's last failure message from any nbtls call (useful after a call
-// that returned NULL, or failed on a listener shared between threads), or NULL.
-const char *tls_last_error(void);
-
-// Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
-// tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
-// tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
-size_t tls_pending_read(struct tls *ctx);
-
-// Returns the ciphertext bytes queued for the transport, deferred bytes excluded. 0 for
-// NULL.
-size_t tls_pending_write(struct tls *ctx);
-
-// Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
-// back until the next write-side call; 0 once released. 0 for NULL.
-size_t tls_pending_deferred(struct tls *ctx);
-
-// Returns the poll(2) events (POLLIN, POLLOUT) the connection needs now: POLLOUT while
-// bytes are due (deferred bytes count only under TLS_TICKETS_OPPORTUNISTIC), POLLIN while
-// it can use input. 0 for NULL or an unconnected context.
-int tls_events(struct tls *ctx);
-
-// Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
-// name; NULL: `host` is "host:port"), then starts a client connection over it with `host`
-// as the server name. The socket belongs to nbtls: tls_close and tls_free close it.
-//
-// Returns 0, or -1 if resolution or every connection attempt fails.
-int tls_connect(struct tls *ctx, const char *host, const char *port);
-
-// As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
-//
-// Returns 0 or -1.
-int tls_connect_servername(struct tls *ctx,
-                           const char *host,
-                           const char *port,
-                           const char *servername);
-
-// Returns the negotiated protocol version ("TLSv1.2" or "TLSv1.3"), or NULL before the
-// handshake is complete. The string lives as long as the connection.
-const char *tls_conn_version(struct tls *ctx);
-
-// Returns the negotiated cipher suite by its OpenSSL name (e.g. "TLS_AES_256_GCM_SHA384",
-// "ECDHE-ECDSA-AES128-GCM-SHA256"), or NULL before the handshake is complete.
-const char *tls_conn_cipher(struct tls *ctx);
-
-// Returns the ALPN protocol selected, or NULL when none was (or before the handshake is
-// complete).
-const char *tls_conn_alpn_selected(struct tls *ctx);
-
-// Returns the server name: on a server, the name the client asked for (SNI), exactly as
-// it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
-// name it connected to. NULL when there is none or before the handshake is complete.
-const char *tls_conn_servername(struct tls *ctx);
-
-// Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
-// spell it: "X25519MLKEM768" (hybrid post-quantum), "X25519", "P-256" or "P-384".
-//
-// Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
-// key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
-const char *tls_conn_group(struct tls *ctx);
-
-// Sets a callback that receives the secrets of every handshake of the contexts configured
-// from `config` afterwards (clients and servers), one NSS key log line per call:
-// "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
-// for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
-// CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
-// CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
-// who sees these lines can decrypt the connections: this is for debugging (the key log
-// file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
-// logging is off by default.
-//
-// The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
-// handshake), on the calling thread; its calls are serialized, never concurrent, even when
-// several threads run handshakes, so it must not run a handshake itself.
-// `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
-// until every context configured with it has been freed.
-//
-// Returns 0, or -1 for a NULL config.
-int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
-
-// Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
-// SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
-// the secrets of every handshake of the contexts configured from it are appended to that
-// file, one NSS key log line each, ending with a newline (the format of
-// tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
-// SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
-// logs nothing. A callback, if set, receives the same lines.
-//
-// Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
-// cannot be opened; a failed write later never fails a handshake.
-int tls_config_set_keylog_file_from_env(struct tls_config *config);
-
-// Returns the path of the default CA bundle nbtls verifies against,
-// "/etc/ssl/certs/ca-certificates.crt". The string is static.
-const char *tls_default_ca_cert_file(void);
-
-// Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
-// "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
-// has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
-// OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
-// names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
-// 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
-// libtls, except those excluded with '!'. NULL means "secure".
-//
-// Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
-// nbtls has (TLS_ERROR_UNSUPPORTED).
-int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
-
-// Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
-// ignores them: rustls has no finite-field DHE suites, so none is ever used.
-//
-// Returns 0, or -1 for any other string.
-int tls_config_set_dheparams(struct tls_config *config, const char *params);
-
-// Sets the key exchange groups allowed, in preference order, from a list separated by ','
-// or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
-// "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
-// "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
-// OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
-//
-// Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
-int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
-
-// Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
-// "none" and "auto" mean the default groups.
-//
-// Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
-int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
-
-// Makes a server choose the cipher suite by the client's preference order.
-void tls_config_prefer_ciphers_client(struct tls_config *config);
-
-// Makes a server choose the cipher suite by its own preference order (the default).
-void tls_config_prefer_ciphers_server(struct tls_config *config);
-
-// Sets the most intermediate CA certificates a server's chain may have, as OpenSSL counts
-// them (default 6; a trust anchor the server sends along does not count). rustls's webpki
-// also caps a path at 6 intermediates, so depths over 6 act as 6.
-//
-// Returns 0, or -1 for a negative depth.
-int tls_config_set_verify_depth(struct tls_config *config, int verify_depth);
-
-// Wipes the private key from `config` (overwritten, then freed). Contexts already
-// configured keep working; a later tls_configure of a server fails for want of a key, as
-// with libtls.
-void tls_config_clear_keys(struct tls_config *config);
-
-// Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
-// by a privilege-separated process) does not arise: nbtls always checks that the key
-// matches the certificate.
-void tls_config_skip_private_key_check(struct tls_config *config);
-
-// Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
-// error is sticky and makes tls_configure fail.
-void tls_config_use_fake_private_key(struct tls_config *config);
-
-// Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
-// before the handshake is complete or for NULL.
-int tls_conn_cipher_strength(struct tls *ctx);
-
-// Reads `file`. With `password` NULL the contents are returned as they are; with a
-// password the file must hold a private key, returned in PEM: an unencrypted key is
-// returned as it is, an encrypted one fails (nbtls does not decrypt PEM keys: decrypt it
-// first, e.g. `openssl pkey -in key.pem -out plain.pem`).
-//
-// Returns a buffer of `*len` bytes, allocated with malloc (release it with tls_unload_file,
-// which wipes it), or NULL on failure with errno set by the failed system call and the
-// message in tls_last_error().
-uint8_t *tls_load_file(const char *file, size_t *len, char *password);
-
-// Wipes and frees a buffer tls_load_file returned (`len` is its length). NULL is a no-op.
-void tls_unload_file(uint8_t *buf, size_t len);
-
-// Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
-// goes in with tls_feed and comes out with tls_drain. `servername` as for
-// tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"
-// (when both apply, POLLOUT comes first: drain, then feed).
-//
-// Returns 0, or -1 (not a client, already connected, no server name).
-int tls_connect_mem(struct tls *ctx, const char *servername);
-
-// Accepts a connection over the memory transport on the listener `ctx`, storing the new
-// context in `*cctx` (free it with tls_free).
-//
-// Returns 0, or -1 (not a configured server, NULL `cctx`).
-int tls_accept_mem(struct tls *ctx, struct tls **cctx);
-
-// Hands `len` bytes of ciphertext received from the peer to a memory-transport connection,
-// which processes them at once (decrypted data then waits for tls_read).
-//
-// Returns the bytes accepted — fewer than `len` when nbtls's buffers are full (read
-// plaintext with tls_read, then feed the rest) — or -1 on failure (not a memory transport,
-// a protocol error: tls_drain may then hold an alert for the peer).
-ssize_t tls_feed(struct tls *ctx, const void *buf, size_t len);
-
-// Tells a memory-transport connection that the peer closed its side (no more ciphertext
-// will come), so a clean close_notify and a truncation can be told apart.
-//
-// Returns 0, or -1 (not a memory transport).
-int tls_feed_eof(struct tls *ctx);
-
-// Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
-// out-of-turn bytes (tickets under TLS_TICKETS_DEFERRED) are not due until a write-side
-// call (tls_write, tls_flush, tls_close) released them.
-//
-// Returns the bytes copied, 0 when nothing is due, or -1 (not a memory transport, NULL
-// `buf` with a non-zero `len`).
-ssize_t tls_drain(struct tls *ctx, void *buf, size_t len);
-
-// Sets how many sessions the config's caches hold: a client's (one entry per server name)
-// and a server's session-ID cache (TLS 1.2 clients without tickets). Default 1024; 0 turns
-// both off. The caches are emptied; contexts configured afterwards use the new ones.
-//
-// Returns 0, or -1 for a NULL config.
+/**
+ * Sets how many sessions the config's caches hold: a client's (one entry per server name)
+ * and a server's session-ID cache (TLS 1.2 clients without tickets). Default 1024; 0 turns
+ * both off. The caches are emptied; contexts configured afterwards use the new ones.
+ *
+ * Returns 0, or -1 for a NULL config.
+ */
 int tls_config_set_session_cache_size(struct tls_config *config, size_t size);
 
-// Checks a file in which libtls keeps a client's session: `session_fd` must be a regular
-// file owned by the user with mode 0600, as libtls requires (-1 unsets it). The file is then
-// ignored: rustls cannot serialize a client session, so sessions stay in the config's
-// memory cache, shared by every context configured from it.
-//
-// Returns 0, or -1 if the fd cannot be examined or fails those checks.
+/**
+ * Checks a file in which libtls keeps a client's session: `session_fd` must be a regular
+ * file owned by the user with mode 0600, as libtls requires (-1 unsets it). The file is then
+ * ignored: rustls cannot serialize a client session, so sessions stay in the config's
+ * memory cache, shared by every context configured from it.
+ *
+ * Returns 0, or -1 if the fd cannot be examined or fails those checks.
+ */
 int tls_config_set_session_fd(struct tls_config *config, int session_fd);
 
-// Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
-// sessions and tickets are resumed only by a server with the same context.
-//
-// Returns 0, or -1 if `len` is over 32 (TLS_ERROR_INVALID_ARGUMENT).
+/**
+ * Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
+ * sessions and tickets are resumed only by a server with the same context.
+ *
+ * Returns 0, or -1 if `len` is over 32 (TLS_ERROR_INVALID_ARGUMENT).
+ */
 int tls_config_set_session_id(struct tls_config *config,
                               const unsigned char *session_id,
                               size_t len);
 
-// Adds a session ticket key of TLS_TICKET_KEY_SIZE (48) bytes, named by `keyrev`, so that
-// servers given the same keys resume each other's sessions. The newest key encrypts
-// tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
-// was added, and with no valid key no ticket is issued. Adding a key turns the config's
-// automatic rekeying off. It takes effect at once, also for contexts already configured.
-// A ticket resumes only on a server whose session ID context and client-certificate
-// settings (mode, CAs, CRLs, verify depth, insecure flags) equal those it was issued
-// under; elsewhere a full handshake follows. Tickets are nbtls's own format (README,
-// "Server resumption"), not libtls's or OpenSSL's.
-//
-// Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
-// with the same `keyrev`.
+/**
+ * Adds a session ticket key of TLS_TICKET_KEY_SIZE (48) bytes, named by `keyrev`, so that
+ * servers given the same keys resume each other's sessions. The newest key encrypts
+ * tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
+ * was added, and with no valid key no ticket is issued. Adding a key turns the config's
+ * automatic rekeying off. It takes effect at once, also for contexts already configured.
+ * A ticket resumes only on a server whose session ID context and client-certificate
+ * settings (mode, CAs, CRLs, verify depth, insecure flags) equal those it was issued
+ * under; elsewhere a full handshake follows. Tickets are nbtls's own format (README,
+ * "Server resumption"), not libtls's or OpenSSL's.
+ *
+ * Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
+ * with the same `keyrev`.
+ */
 int tls_config_add_ticket_key(struct tls_config *config,
                               uint32_t keyrev,
                               unsigned char *key,
                               size_t keylen);
 
-// Makes a server require a client certificate, verified against the config's CA
-// certificates (and CRLs) within the verify depth; the handshake fails without one. With
-// tls_config_insecure_noverifycert any certificate is accepted (still required) and the
-// program checks it (tls_peer_cert_hash). The CertificateRequest names no CAs, as libtls.
-// Sessions resume only where these settings are the same; a resumed session does not
-// verify its stored certificate again (README, "Server resumption").
+/**
+ * Makes a server require a client certificate, verified against the config's CA
+ * certificates (and CRLs) within the verify depth; the handshake fails without one. With
+ * tls_config_insecure_noverifycert any certificate is accepted (still required) and the
+ * program checks it (tls_peer_cert_hash). The CertificateRequest names no CAs, as libtls.
+ * Sessions resume only where these settings are the same; a resumed session does not
+ * verify its stored certificate again (README, "Server resumption").
+ */
 void tls_config_verify_client(struct tls_config *config);
 
-// Makes a server ask for a client certificate: a client may send none, but one that is
-// sent must verify, unless tls_config_insecure_noverifycert: then any certificate
-// (self-signed, unknown issuer) is accepted and left to the program, which compares
-// tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
+/**
+ * Makes a server ask for a client certificate: a client may send none, but one that is
+ * sent must verify, unless tls_config_insecure_noverifycert: then any certificate
+ * (self-signed, unknown issuer) is accepted and left to the program, which compares
+ * tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
+ */
 void tls_config_verify_client_optional(struct tls_config *config);
 
-// Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair
-// whose certificate's own names (subjectAltNames, else commonName; libtls's wildcard rules)
-// match the client's server name, else the first keypair. Several keypairs for one name (an
-// RSA and an ECDSA certificate, as dual-certificate servers have) are chosen by the
-// client's signature schemes: the ECDSA one when the client can verify it, else the first
-// whose signatures it can verify. When the client can verify none of the chosen key's
-// signatures the handshake fails before ServerHello with a fatal handshake_failure alert.
-// On a config without a keypair this sets the default one.
-//
-// Returns 0, or -1 if either cannot be read or parsed (nothing is changed).
+/**
+ * Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair
+ * whose certificate's own names (subjectAltNames, else commonName; libtls's wildcard rules)
+ * match the client's server name, else the first keypair. Several keypairs for one name (an
+ * RSA and an ECDSA certificate, as dual-certificate servers have) are chosen by the
+ * client's signature schemes: the ECDSA one when the client can verify it, else the first
+ * whose signatures it can verify. When the client can verify none of the chosen key's
+ * signatures the handshake fails before ServerHello with a fatal handshake_failure alert.
+ * On a config without a keypair this sets the default one.
+ *
+ * Returns 0, or -1 if either cannot be read or parsed (nothing is changed).
+ */
 int tls_config_add_keypair_file(struct tls_config *config,
                                 const char *cert_file,
                                 const char *key_file);
 
-// Adds a certificate and key for SNI from two PEM buffers, as tls_config_add_keypair_file.
-//
-// Returns 0, or -1 if either cannot be parsed (nothing is changed).
+/**
+ * Adds a certificate and key for SNI from two PEM buffers, as tls_config_add_keypair_file.
+ *
+ * Returns 0, or -1 if either cannot be parsed (nothing is changed).
+ */
 int tls_config_add_keypair_mem(struct tls_config *config,
                                const uint8_t *cert,
                                size_t cert_len,
                                const uint8_t *key,
                                size_t key_len);
 
-// Adds an SNI keypair from files with a DER OCSP response to staple (NULL: none).
-//
-// Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
+/**
+ * Adds an SNI keypair from files with a DER OCSP response to staple (NULL: none).
+ *
+ * Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
+ */
 int tls_config_add_keypair_ocsp_file(struct tls_config *config,
                                      const char *cert_file,
                                      const char *key_file,
                                      const char *ocsp_staple_file);
 
-// Adds an SNI keypair from buffers with a DER OCSP response to staple (empty: none).
-//
-// Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
+/**
+ * Adds an SNI keypair from buffers with a DER OCSP response to staple (empty: none).
+ *
+ * Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
+ */
 int tls_config_add_keypair_ocsp_mem(struct tls_config *config,
                                     const uint8_t *cert,
                                     size_t cert_len,
@@ -827,17 +655,21 @@ int tls_config_add_keypair_ocsp_mem(struct tls_config *config,
                                     const uint8_t *staple,
                                     size_t staple_len);
 
-// Sets the default certificate, key and OCSP staple (DER; NULL: none) from files.
-//
-// Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
+/**
+ * Sets the default certificate, key and OCSP staple (DER; NULL: none) from files.
+ *
+ * Returns 0, or -1 if a file cannot be read or parsed (nothing is changed).
+ */
 int tls_config_set_keypair_ocsp_file(struct tls_config *config,
                                      const char *cert_file,
                                      const char *key_file,
                                      const char *staple_file);
 
-// Sets the default certificate, key and OCSP staple (DER; empty: none) from buffers.
-//
-// Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
+/**
+ * Sets the default certificate, key and OCSP staple (DER; empty: none) from buffers.
+ *
+ * Returns 0, or -1 if a buffer cannot be parsed (nothing is changed).
+ */
 int tls_config_set_keypair_ocsp_mem(struct tls_config *config,
                                     const uint8_t *cert,
                                     size_t cert_len,
@@ -846,190 +678,687 @@ int tls_config_set_keypair_ocsp_mem(struct tls_config *config,
                                     const uint8_t *staple,
                                     size_t staple_len);
 
-// Sets the OCSP response (DER, as `openssl ocsp -respout` writes it) a server staples with
-// its default certificate, from a file. nbtls staples it as it is, without checking it.
-//
-// Returns 0, or -1 if the file cannot be read.
+/**
+ * Sets the OCSP response (DER, as `openssl ocsp -respout` writes it) a server staples with
+ * its default certificate, from a file. nbtls staples it as it is, without checking it.
+ *
+ * Returns 0, or -1 if the file cannot be read.
+ */
 int tls_config_set_ocsp_staple_file(struct tls_config *config, const char *staple_file);
 
-// Sets the OCSP response (DER) a server staples with its default certificate, from a buffer
-// (empty: none).
-//
-// Returns 0, or -1 for a NULL buffer with a non-zero length.
+/**
+ * Sets the OCSP response (DER) a server staples with its default certificate, from a buffer
+ * (empty: none).
+ *
+ * Returns 0, or -1 for a NULL buffer with a non-zero length.
+ */
 int tls_config_set_ocsp_staple_mem(struct tls_config *config, const uint8_t *staple, size_t len);
 
-// Requires the server's certificate to come with a valid stapled OCSP response; not
-// supported by nbtls (rustls does not check OCSP responses): the error is sticky and makes
-// tls_configure fail.
+/**
+ * Requires the server's certificate to come with a valid stapled OCSP response; not
+ * supported by nbtls (rustls does not check OCSP responses): the error is sticky and makes
+ * tls_configure fail.
+ */
 void tls_config_ocsp_require_stapling(struct tls_config *config);
 
-// Sets certificate revocation lists from a PEM file, checked (with webpki) for every
-// certificate of a peer's chain, as libtls does: a certificate revoked, or issued by a CA
-// without a CRL here, fails verification.
-//
-// Returns 0, or -1 if the file cannot be read or holds no CRL.
+/**
+ * Sets certificate revocation lists from a PEM file, checked (with webpki) for every
+ * certificate of a peer's chain, as libtls does: a certificate revoked, or issued by a CA
+ * without a CRL here, fails verification.
+ *
+ * Returns 0, or -1 if the file cannot be read or holds no CRL.
+ */
 int tls_config_set_crl_file(struct tls_config *config, const char *crl_file);
 
-// Sets certificate revocation lists from a PEM buffer, as tls_config_set_crl_file.
-//
-// Returns 0, or -1 if the buffer holds no CRL.
+/**
+ * Sets certificate revocation lists from a PEM buffer, as tls_config_set_crl_file.
+ *
+ * Returns 0, or -1 if the buffer holds no CRL.
+ */
 int tls_config_set_crl_mem(struct tls_config *config, const uint8_t *crl, size_t len);
 
-// Returns 1 if the peer presented a certificate (a server always does; a client when asked
-// by tls_config_verify_client(_optional); a resumed session reports the original one), 0
-// if not or before the handshake is complete; -1 for NULL.
-int tls_peer_cert_provided(struct tls *ctx);
+/**
+ * Sets a callback that receives the secrets of every handshake of the contexts configured
+ * from `config` afterwards (clients and servers), one NSS key log line per call:
+ * "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
+ * for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+ * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
+ * CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
+ * who sees these lines can decrypt the connections: this is for debugging (the key log
+ * file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
+ * logging is off by default.
+ *
+ * The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
+ * handshake), on the calling thread; its calls are serialized, never concurrent, even when
+ * several threads run handshakes, so it must not run a handshake itself.
+ * `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
+ * until every context configured with it has been freed.
+ *
+ * Returns 0, or -1 for a NULL config.
+ */
+int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
 
-// Checks whether the peer's certificate is valid for `name` by libtls's rules: its
-// subjectAltNames of the name's kind (DNS or IP address), or its commonName when it has
-// none; wildcards match one leftmost label.
-//
-// Returns 1 if it is, 0 if not or without a peer certificate.
-int tls_peer_cert_contains_name(struct tls *ctx, const char *name);
+/**
+ * Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
+ * SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
+ * the secrets of every handshake of the contexts configured from it are appended to that
+ * file, one NSS key log line each, ending with a newline (the format of
+ * tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
+ * SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
+ * logs nothing. A callback, if set, receives the same lines.
+ *
+ * Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
+ * cannot be opened; a failed write later never fails a handshake.
+ */
+int tls_config_set_keylog_file_from_env(struct tls_config *config);
 
-// Returns the hash of the peer's certificate: "SHA256:" and the lowercase hex of the
-// SHA-256 of its DER, as libtls. The string lives as long as the connection.
-//
-// Returns NULL without a peer certificate.
-const char *tls_peer_cert_hash(struct tls *ctx);
+/**
+ * Returns the path of the default CA bundle nbtls verifies against,
+ * "/etc/ssl/certs/ca-certificates.crt". The string is static.
+ */
+const char *tls_default_ca_cert_file(void);
 
-// Returns the issuer of the peer's certificate in OpenSSL's one-line format
-// ("/C=US/O=Example CA/CN=Example CA", as `openssl x509 -noout -issuer -nameopt compat`
-// prints it; bytes outside printable ASCII as "\xHH"). The string lives as long as the
-// connection.
-//
-// Returns NULL without a peer certificate.
-const char *tls_peer_cert_issuer(struct tls *ctx);
+/**
+ * Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
+ * "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
+ * has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
+ * OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
+ * names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
+ * 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
+ * libtls, except those excluded with '!'. NULL means "secure".
+ *
+ * Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
+ * nbtls has (TLS_ERROR_UNSUPPORTED).
+ */
+int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
 
-// Returns the subject of the peer's certificate in the format of tls_peer_cert_issuer.
-// The string lives as long as the connection.
-//
-// Returns NULL without a peer certificate.
-const char *tls_peer_cert_subject(struct tls *ctx);
+/**
+ * Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
+ * ignores them: rustls has no finite-field DHE suites, so none is ever used.
+ *
+ * Returns 0, or -1 for any other string.
+ */
+int tls_config_set_dheparams(struct tls_config *config, const char *params);
 
-// Returns the commonName of the peer's certificate's subject ("" when it has none), as
-// newer LibreSSL's libtls. The string lives as long as the connection.
-//
-// Returns NULL without a peer certificate.
-const char *tls_peer_cert_common_name(struct tls *ctx);
+/**
+ * Sets the key exchange groups allowed, in preference order, from a list separated by ','
+ * or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
+ * "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
+ * "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
+ * OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
+ *
+ * Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
+ */
+int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
 
-// Returns the notBefore time of the peer's certificate, in seconds since the epoch.
-//
-// Returns -1 without a peer certificate.
-time_t tls_peer_cert_notbefore(struct tls *ctx);
+/**
+ * Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
+ * "none" and "auto" mean the default groups.
+ *
+ * Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
+ */
+int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
 
-// Returns the notAfter time of the peer's certificate, in seconds since the epoch.
-//
-// Returns -1 without a peer certificate.
-time_t tls_peer_cert_notafter(struct tls *ctx);
+/**
+ * Makes a server choose the cipher suite by the client's preference order.
+ */
+void tls_config_prefer_ciphers_client(struct tls_config *config);
 
-// Returns every certificate the peer sent, leaf first, in PEM, and its length in `*len`.
-// The buffer lives as long as the connection.
-//
-// Returns NULL (and `*len` 0 when `len` is not NULL) without a peer certificate.
-const uint8_t *tls_peer_cert_chain_pem(struct tls *ctx, size_t *len);
+/**
+ * Makes a server choose the cipher suite by its own preference order (the default).
+ */
+void tls_config_prefer_ciphers_server(struct tls_config *config);
 
-// Processes an OCSP response for the peer's certificate; not supported by nbtls.
-//
-// Returns -1 (TLS_ERROR_UNSUPPORTED, in tls_error(ctx)).
-int tls_ocsp_process_response(struct tls *ctx, const unsigned char *response, size_t size);
+/**
+ * Sets the most intermediate CA certificates a server's chain may have, as OpenSSL counts
+ * them (default 6; a trust anchor the server sends along does not count). rustls's webpki
+ * also caps a path at 6 intermediates, so depths over 6 act as 6.
+ *
+ * Returns 0, or -1 for a negative depth.
+ */
+int tls_config_set_verify_depth(struct tls_config *config, int verify_depth);
 
-// Returns the OCSP certificate status (TLS_OCSP_CERT_*) of the peer's stapled response;
-// nbtls does not process OCSP responses, so there is never one.
-//
-// Returns -1, as libtls does without a response.
-int tls_peer_ocsp_cert_status(struct tls *ctx);
+/**
+ * Wipes the private key from `config` (overwritten, then freed). Contexts already
+ * configured keep working; a later tls_configure of a server fails for want of a key, as
+ * with libtls.
+ */
+void tls_config_clear_keys(struct tls_config *config);
 
-// Returns the CRL reason (TLS_CRL_REASON_*) of the peer's stapled OCSP response; there is
-// never one.
-//
-// Returns -1, as libtls does without a response.
-int tls_peer_ocsp_crl_reason(struct tls *ctx);
+/**
+ * Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
+ * by a privilege-separated process) does not arise: nbtls always checks that the key
+ * matches the certificate.
+ */
+void tls_config_skip_private_key_check(struct tls_config *config);
 
-// Returns the nextUpdate time of the peer's stapled OCSP response; there is never one.
-//
-// Returns -1, as libtls does without a response.
-time_t tls_peer_ocsp_next_update(struct tls *ctx);
+/**
+ * Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
+ * error is sticky and makes tls_configure fail.
+ */
+void tls_config_use_fake_private_key(struct tls_config *config);
 
-// Returns the response status (TLS_OCSP_RESPONSE_*) of the peer's stapled OCSP response;
-// there is never one.
-//
-// Returns -1, as libtls does without a response.
-int tls_peer_ocsp_response_status(struct tls *ctx);
+/**
+ * Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
+ *
+ * Returns 0.
+ */
+int tls_init(void);
 
-// Returns a text summary of the peer's stapled OCSP response; there is never one.
-//
-// Returns NULL, as libtls does without a response.
-const char *tls_peer_ocsp_result(struct tls *ctx);
+/**
+ * Creates a client context, usable at once with the default configuration.
+ *
+ * Returns the context (free it with tls_free), or NULL on failure.
+ */
+struct tls *tls_client(void);
 
-// Returns the revocation time in the peer's stapled OCSP response; there is never one.
-//
-// Returns -1, as libtls does without a response.
-time_t tls_peer_ocsp_revocation_time(struct tls *ctx);
+/**
+ * Creates a server context: a listener that tls_accept_* turns into connections. It must be
+ * configured with a certificate and key before it accepts.
+ *
+ * Returns the context (free it with tls_free), or NULL on failure.
+ */
+struct tls *tls_server(void);
 
-// Returns the thisUpdate time of the peer's stapled OCSP response; there is never one.
-//
-// Returns -1, as libtls does without a response.
-time_t tls_peer_ocsp_this_update(struct tls *ctx);
+/**
+ * Configures `ctx` from `config` (NULL: the default configuration). The config is frozen
+ * into a snapshot shared by every context configured from the same state of it, so later
+ * setters affect only later tls_configure calls; reconfiguring a listener swaps its
+ * snapshot atomically (how certificates are reloaded).
+ *
+ * Returns 0, or -1 if the config is unusable (missing or mismatched key, no usable
+ * protocol, a sticky error from a setter), if `ctx` is a client that has connected, or an
+ * accepted connection.
+ */
+int tls_configure(struct tls *ctx, struct tls_config *config);
 
-// Returns the OCSP responder URL of the peer's certificate; not supported by nbtls.
-//
-// Returns NULL.
-const char *tls_peer_ocsp_url(struct tls *ctx);
+/**
+ * Returns `ctx` to the unconfigured state of its kind, dropping any connection (an fd the
+ * caller supplied is not closed).
+ */
+void tls_reset(struct tls *ctx);
 
-// Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
-// ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
-// never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
-// attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
-// handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
-// writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
-//
-// Returns 0, or -1 for an unknown policy.
-int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
+/**
+ * Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
+ * closed; a socket tls_connect created is.
+ */
+void tls_free(struct tls *ctx);
 
-// Sets the ticket policy of one accepted connection: DEFERRED, OPPORTUNISTIC and IMMEDIATE
-// until its handshake completes; NONE only before its first I/O call (rustls fixes the
-// ticket count when it reads the ClientHello).
-//
-// Returns 0, or -1 (not an accepted connection, too late, unknown policy).
+/**
+ * Starts a client connection over the connected socket `s` with `servername` for SNI and
+ * verification (NULL only with tls_config_insecure_noverifyname). The handshake runs on
+ * the first I/O call. The socket stays the caller's: nbtls never closes it.
+ *
+ * Returns 0, or -1 (not a client, already connected, no server name, invalid name).
+ */
+int tls_connect_socket(struct tls *ctx, int s, const char *servername);
+
+/**
+ * As tls_connect_socket, reading from `fd_read` and writing to `fd_write`.
+ *
+ * Returns 0 or -1.
+ */
+int tls_connect_fds(struct tls *ctx, int fd_read, int fd_write, const char *servername);
+
+/**
+ * As tls_connect_socket over callbacks: `read_cb`/`write_cb` return bytes moved, 0 for
+ * EOF, TLS_WANT_POLLIN/TLS_WANT_POLLOUT when they would block, or -1 with errno set.
+ * Anything else (more than the buffer, another negative value) fails the I/O call with
+ * TLS_ERROR_IO and a message naming the value, as does -1 with errno 0 ("callback
+ * failed"); the connection then stays failed and the callbacks are not called again.
+ *
+ * Returns 0 or -1 (also when a callback is NULL).
+ */
+int tls_connect_cbs(struct tls *ctx,
+                    tls_read_cb read_cb,
+                    tls_write_cb write_cb,
+                    void *cb_arg,
+                    const char *servername);
+
+/**
+ * Accepts a connection on the listener `ctx` over the socket `s`, storing a new context in
+ * `*cctx` (free it with tls_free). Several threads may accept on one listener at once. The
+ * handshake runs on the first I/O call; the socket stays the caller's.
+ *
+ * Returns 0, or -1 (not a configured server, NULL `cctx`).
+ */
+int tls_accept_socket(struct tls *ctx, struct tls **cctx, int s);
+
+/**
+ * As tls_accept_socket, reading from `fd_read` and writing to `fd_write`.
+ *
+ * Returns 0 or -1.
+ */
+int tls_accept_fds(struct tls *ctx, struct tls **cctx, int fd_read, int fd_write);
+
+/**
+ * As tls_accept_socket over callbacks (see tls_connect_cbs); the callbacks receive the new
+ * connection's context.
+ *
+ * Returns 0 or -1.
+ */
+int tls_accept_cbs(struct tls *ctx,
+                   struct tls **cctx,
+                   tls_read_cb read_cb,
+                   tls_write_cb write_cb,
+                   void *cb_arg);
+
+/**
+ * Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
+ * name; NULL: `host` is "host:port"), then starts a client connection over it with `host`
+ * as the server name. The socket belongs to nbtls: tls_close and tls_free close it.
+ *
+ * Returns 0, or -1 if resolution or every connection attempt fails.
+ */
+int tls_connect(struct tls *ctx, const char *host, const char *port);
+
+/**
+ * As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
+ *
+ * Returns 0 or -1.
+ */
+int tls_connect_servername(struct tls *ctx,
+                           const char *host,
+                           const char *port,
+                           const char *servername);
+
+/**
+ * Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
+ * goes in with tls_feed and comes out with tls_drain. `servername` as for
+ * tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"
+ * (when both apply, POLLOUT comes first: drain, then feed).
+ *
+ * Returns 0, or -1 (not a client, already connected, no server name).
+ */
+int tls_connect_mem(struct tls *ctx, const char *servername);
+
+/**
+ * Accepts a connection over the memory transport on the listener `ctx`, storing the new
+ * context in `*cctx` (free it with tls_free).
+ *
+ * Returns 0, or -1 (not a configured server, NULL `cctx`).
+ */
+int tls_accept_mem(struct tls *ctx, struct tls **cctx);
+
+/**
+ * Sets the ticket policy of one accepted connection: DEFERRED, OPPORTUNISTIC and IMMEDIATE
+ * until its handshake completes; NONE only before its first I/O call (rustls fixes the
+ * ticket count when it reads the ClientHello).
+ *
+ * Returns 0, or -1 (not an accepted connection, too late, unknown policy).
+ */
 int tls_set_ticket_policy(struct tls *ctx, int ticket_policy);
 
-// Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
-//
-// Returns 0, or -1 for a negative count or one over 16.
-int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
+/**
+ * Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
+ * on `ctx` or its release; accessors never clear it.
+ */
+const char *tls_error(struct tls *ctx);
 
-// Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
-// are ignored and num_tickets apply).
-//
-// Returns 0, or -1 for a negative count or one over 16.
-int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
+/**
+ * Returns the code of the last failure on `ctx` (TLS_ERROR_*), TLS_ERROR_UNKNOWN when
+ * there was none, or TLS_ERROR_INVALID_CONTEXT for NULL. Meaningful after a failure, or
+ * after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
+ */
+int tls_error_code(struct tls *ctx);
 
-// Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
-// default is 0). 0 means no tickets are issued at all.
-//
-// Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
-int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
+/**
+ * Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
+ */
+int tls_error_errno(struct tls *ctx);
 
-// Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
-// next write-side call (tls_write, tls_flush, tls_close), behind any tickets still held
-// back and with them: until then it counts in tls_pending_deferred(). A peer (rustls-based ones
-// included) accepts at most 32 KeyUpdates without application data in between and then
-// fails the connection, so call it sparingly.
-//
-// Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
-int tls_key_update(struct tls *ctx);
+/**
+ * Returns the TLS alert behind the last failure on `ctx` (received from the peer, or sent
+ * for a certificate the peer presented), or -1 when there was none.
+ */
+int tls_error_alert(struct tls *ctx);
 
-// Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
-// as the client reads), 0 on a server, -1 for NULL.
+/**
+ * Returns this thread's last failure message from any nbtls call (useful after a call
+ * that returned NULL, or failed on a listener shared between threads), or NULL.
+ */
+const char *tls_last_error(void);
+
+/**
+ * Returns the negotiated protocol version ("TLSv1.2" or "TLSv1.3"), or NULL before the
+ * handshake is complete. The string lives as long as the connection.
+ */
+const char *tls_conn_version(struct tls *ctx);
+
+/**
+ * Returns the negotiated cipher suite by its OpenSSL name (e.g. "TLS_AES_256_GCM_SHA384",
+ * "ECDHE-ECDSA-AES128-GCM-SHA256"), or NULL before the handshake is complete.
+ */
+const char *tls_conn_cipher(struct tls *ctx);
+
+/**
+ * Returns the ALPN protocol selected, or NULL when none was (or before the handshake is
+ * complete).
+ */
+const char *tls_conn_alpn_selected(struct tls *ctx);
+
+/**
+ * Returns the server name: on a server, the name the client asked for (SNI), exactly as
+ * it sent it (case kept, as libtls; keypairs are chosen ignoring case); on a client, the
+ * name it connected to. NULL when there is none or before the handshake is complete.
+ */
+const char *tls_conn_servername(struct tls *ctx);
+
+/**
+ * Returns the name of the key exchange group the handshake used, as OpenSSL and LibreSSL
+ * spell it: "X25519MLKEM768" (hybrid post-quantum), "X25519", "P-256" or "P-384".
+ *
+ * Returns NULL before the handshake is complete, and on a TLS 1.2 resumption, which has no
+ * key exchange (a TLS 1.3 resumption has one). The string lives as long as the connection.
+ */
+const char *tls_conn_group(struct tls *ctx);
+
+/**
+ * Returns the symmetric key length in bits of the negotiated cipher suite (128 or 256), or 0
+ * before the handshake is complete or for NULL.
+ */
+int tls_conn_cipher_strength(struct tls *ctx);
+
+/**
+ * Returns how many TLS 1.3 tickets this client connection has received so far (they arrive
+ * as the client reads), 0 on a server, -1 for NULL.
+ */
 int tls_conn_tickets_received(struct tls *ctx);
 
-// Returns 1 if this connection resumed an earlier session, 0 if not (or before the
-// handshake is complete), -1 for NULL.
+/**
+ * Returns 1 if this connection resumed an earlier session, 0 if not (or before the
+ * handshake is complete), -1 for NULL.
+ */
 int tls_conn_session_resumed(struct tls *ctx);
 
+/**
+ * Runs the handshake.
+ *
+ * Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
+ * would block (call again when it is ready), or -1 on failure. As in libtls, a call after
+ * the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
+ * with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
+ * usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
+ * under the default ticket policy; they leave with the next write-side call.
+ * Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
+ * this returns 0, whatever the peer sent after it is still in the transport, so a program
+ * may wait for the fd to become readable before its first tls_read()
+ * (tls_config_set_read_ahead changes that).
+ */
+int tls_handshake(struct tls *ctx);
+
+/**
+ * Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
+ *
+ * Returns the bytes read (> 0); 0 at the end of the stream (after close_notify, or after a
+ * bare EOF: then tls_error_code() is TLS_ERROR_TRUNCATED; with
+ * tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
+ * TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
+ * Records without application data (tickets, KeyUpdate) never make it return WANT alone.
+ * Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
+ * the body) until one yields application data, and reads no further: the next record stays
+ * in the transport, where poll(2) sees it. When plaintext of an earlier record is still
+ * waiting (`buflen` was smaller than the record) it returns that without touching the
+ * transport; tls_pending_read() tells how much is left.
+ */
+ssize_t tls_read(struct tls *ctx, void *buf, size_t buflen);
+
+/**
+ * Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
+ *
+ * Returns the bytes written (> 0) once the ciphertext carrying them has been handed to the
+ * transport in full; TLS_WANT_POLLOUT / TLS_WANT_POLLIN when the transport would block
+ * (call again with the same data: bytes already taken are reported then, never sent
+ * twice; fewer bytes than were taken is -1); with `buflen` 0, as tls_flush (0 once nothing
+ * is queued); or -1 on failure.
+ */
+ssize_t tls_write(struct tls *ctx, const void *buf, size_t buflen);
+
+/**
+ * Sends every queued byte, out-of-turn ones (deferred tickets, a KeyUpdate answer)
+ * included.
+ *
+ * Returns 0 when nothing is left to send, TLS_WANT_POLLOUT when the transport would block,
+ * or -1 on failure.
+ */
+int tls_flush(struct tls *ctx);
+
+/**
+ * Closes the connection: sends any deferred bytes, then close_notify (a client first reads
+ * and discards, without blocking, records that already arrived, so its close causes no TCP
+ * reset). A peer that has gone (EPIPE, ECONNRESET, ENOTCONN) does not make it fail. The
+ * socket is closed only if tls_connect created it.
+ *
+ * Returns 0 once close_notify is sent (0 again when called twice), TLS_WANT_POLLOUT when
+ * the transport would block (call again), or -1 on failure, including "EOF without
+ * close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED, again on every later
+ * call). After tls_close, the connection reads and writes nothing more: tls_read,
+ * tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
+ */
+int tls_close(struct tls *ctx);
+
+/**
+ * Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
+ * tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
+ * tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
+ */
+size_t tls_pending_read(struct tls *ctx);
+
+/**
+ * Returns the ciphertext bytes queued for the transport, deferred bytes excluded. 0 for
+ * NULL.
+ */
+size_t tls_pending_write(struct tls *ctx);
+
+/**
+ * Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
+ * back until the next write-side call; 0 once released. 0 for NULL.
+ */
+size_t tls_pending_deferred(struct tls *ctx);
+
+/**
+ * Returns the poll(2) events (POLLIN, POLLOUT) the connection needs now: POLLOUT while
+ * bytes are due (deferred bytes count only under TLS_TICKETS_OPPORTUNISTIC), POLLIN while
+ * it can use input. 0 for NULL or an unconnected context.
+ */
+int tls_events(struct tls *ctx);
+
+/**
+ * Hands `len` bytes of ciphertext received from the peer to a memory-transport connection,
+ * which processes them at once (decrypted data then waits for tls_read).
+ *
+ * Returns the bytes accepted — fewer than `len` when nbtls's buffers are full (read
+ * plaintext with tls_read, then feed the rest) — or -1 on failure (not a memory transport,
+ * a protocol error: tls_drain may then hold an alert for the peer).
+ */
+ssize_t tls_feed(struct tls *ctx, const void *buf, size_t len);
+
+/**
+ * Tells a memory-transport connection that the peer closed its side (no more ciphertext
+ * will come), so a clean close_notify and a truncation can be told apart.
+ *
+ * Returns 0, or -1 (not a memory transport).
+ */
+int tls_feed_eof(struct tls *ctx);
+
+/**
+ * Copies up to `len` bytes of ciphertext that is due to the peer into `buf`. Deferred
+ * out-of-turn bytes (tickets under TLS_TICKETS_DEFERRED) are not due until a write-side
+ * call (tls_write, tls_flush, tls_close) released them.
+ *
+ * Returns the bytes copied, 0 when nothing is due, or -1 (not a memory transport, NULL
+ * `buf` with a non-zero `len`).
+ */
+ssize_t tls_drain(struct tls *ctx, void *buf, size_t len);
+
+/**
+ * Queues a TLS 1.3 KeyUpdate that also asks the peer to update its keys; it leaves with the
+ * next write-side call (tls_write, tls_flush, tls_close), behind any tickets still held
+ * back and with them: until then it counts in tls_pending_deferred(). A peer (rustls-based ones
+ * included) accepts at most 32 KeyUpdates without application data in between and then
+ * fails the connection, so call it sparingly.
+ *
+ * Returns 0, or -1 before the handshake is complete, on TLS 1.2, or after a failure.
+ */
+int tls_key_update(struct tls *ctx);
+
+/**
+ * Reads `file`. With `password` NULL the contents are returned as they are; with a
+ * password the file must hold a private key, returned in PEM: an unencrypted key is
+ * returned as it is, an encrypted one fails (nbtls does not decrypt PEM keys: decrypt it
+ * first, e.g. `openssl pkey -in key.pem -out plain.pem`).
+ *
+ * Returns a buffer of `*len` bytes, allocated with malloc (release it with tls_unload_file,
+ * which wipes it), or NULL on failure with errno set by the failed system call and the
+ * message in tls_last_error().
+ */
+uint8_t *tls_load_file(const char *file, size_t *len, char *password);
+
+/**
+ * Wipes and frees a buffer tls_load_file returned (`len` is its length). NULL is a no-op.
+ */
+void tls_unload_file(uint8_t *buf, size_t len);
+
+/**
+ * Returns 1 if the peer presented a certificate (a server always does; a client when asked
+ * by tls_config_verify_client(_optional); a resumed session reports the original one), 0
+ * if not or before the handshake is complete; -1 for NULL.
+ */
+int tls_peer_cert_provided(struct tls *ctx);
+
+/**
+ * Checks whether the peer's certificate is valid for `name` by libtls's rules: its
+ * subjectAltNames of the name's kind (DNS or IP address), or its commonName when it has
+ * none; wildcards match one leftmost label.
+ *
+ * Returns 1 if it is, 0 if not or without a peer certificate.
+ */
+int tls_peer_cert_contains_name(struct tls *ctx, const char *name);
+
+/**
+ * Returns the hash of the peer's certificate: "SHA256:" and the lowercase hex of the
+ * SHA-256 of its DER, as libtls. The string lives as long as the connection.
+ *
+ * Returns NULL without a peer certificate.
+ */
+const char *tls_peer_cert_hash(struct tls *ctx);
+
+/**
+ * Returns the issuer of the peer's certificate in OpenSSL's one-line format
+ * ("/C=US/O=Example CA/CN=Example CA", as `openssl x509 -noout -issuer -nameopt compat`
+ * prints it; bytes outside printable ASCII as "\xHH"). The string lives as long as the
+ * connection.
+ *
+ * Returns NULL without a peer certificate.
+ */
+const char *tls_peer_cert_issuer(struct tls *ctx);
+
+/**
+ * Returns the subject of the peer's certificate in the format of tls_peer_cert_issuer.
+ * The string lives as long as the connection.
+ *
+ * Returns NULL without a peer certificate.
+ */
+const char *tls_peer_cert_subject(struct tls *ctx);
+
+/**
+ * Returns the commonName of the peer's certificate's subject ("" when it has none), as
+ * newer LibreSSL's libtls. The string lives as long as the connection.
+ *
+ * Returns NULL without a peer certificate.
+ */
+const char *tls_peer_cert_common_name(struct tls *ctx);
+
+/**
+ * Returns the notBefore time of the peer's certificate, in seconds since the epoch.
+ *
+ * Returns -1 without a peer certificate.
+ */
+time_t tls_peer_cert_notbefore(struct tls *ctx);
+
+/**
+ * Returns the notAfter time of the peer's certificate, in seconds since the epoch.
+ *
+ * Returns -1 without a peer certificate.
+ */
+time_t tls_peer_cert_notafter(struct tls *ctx);
+
+/**
+ * Returns every certificate the peer sent, leaf first, in PEM, and its length in `*len`.
+ * The buffer lives as long as the connection.
+ *
+ * Returns NULL (and `*len` 0 when `len` is not NULL) without a peer certificate.
+ */
+const uint8_t *tls_peer_cert_chain_pem(struct tls *ctx, size_t *len);
+
+/**
+ * Processes an OCSP response for the peer's certificate; not supported by nbtls.
+ *
+ * Returns -1 (TLS_ERROR_UNSUPPORTED, in tls_error(ctx)).
+ */
+int tls_ocsp_process_response(struct tls *ctx, const unsigned char *response, size_t size);
+
+/**
+ * Returns the OCSP certificate status (TLS_OCSP_CERT_*) of the peer's stapled response;
+ * nbtls does not process OCSP responses, so there is never one.
+ *
+ * Returns -1, as libtls does without a response.
+ */
+int tls_peer_ocsp_cert_status(struct tls *ctx);
+
+/**
+ * Returns the CRL reason (TLS_CRL_REASON_*) of the peer's stapled OCSP response; there is
+ * never one.
+ *
+ * Returns -1, as libtls does without a response.
+ */
+int tls_peer_ocsp_crl_reason(struct tls *ctx);
+
+/**
+ * Returns the nextUpdate time of the peer's stapled OCSP response; there is never one.
+ *
+ * Returns -1, as libtls does without a response.
+ */
+time_t tls_peer_ocsp_next_update(struct tls *ctx);
+
+/**
+ * Returns the response status (TLS_OCSP_RESPONSE_*) of the peer's stapled OCSP response;
+ * there is never one.
+ *
+ * Returns -1, as libtls does without a response.
+ */
+int tls_peer_ocsp_response_status(struct tls *ctx);
+
+/**
+ * Returns a text summary of the peer's stapled OCSP response; there is never one.
+ *
+ * Returns NULL, as libtls does without a response.
+ */
+const char *tls_peer_ocsp_result(struct tls *ctx);
+
+/**
+ * Returns the revocation time in the peer's stapled OCSP response; there is never one.
+ *
+ * Returns -1, as libtls does without a response.
+ */
+time_t tls_peer_ocsp_revocation_time(struct tls *ctx);
+
+/**
+ * Returns the thisUpdate time of the peer's stapled OCSP response; there is never one.
+ *
+ * Returns -1, as libtls does without a response.
+ */
+time_t tls_peer_ocsp_this_update(struct tls *ctx);
+
+/**
+ * Returns the OCSP responder URL of the peer's certificate; not supported by nbtls.
+ *
+ * Returns NULL.
+ */
+const char *tls_peer_ocsp_url(struct tls *ctx);
+
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif
 
 #endif  /* NBTLS_H */

@@ -1,4 +1,4 @@
-# mk/fuzz.mk: the fuzzers (issue 8). Included by the top Makefile.
+# mk/fuzz.mk: the fuzzers. Included by the top Makefile.
 #
 #   make fuzz                      every target for FUZZ_SECONDS (default 60) each
 #   make fuzz FUZZ_SECONDS=3600    the long run

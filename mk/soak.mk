@@ -1,4 +1,4 @@
-# mk/soak.mk: the load soak (issue 8). Included by the top Makefile.
+# mk/soak.mk: the load soak. Included by the top Makefile.
 #
 #   make soak                          SOAK_SECONDS (default 300) at SOAK_CONNS (default 4000)
 #                                      concurrent connections

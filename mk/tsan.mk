@@ -49,7 +49,6 @@ tsan-lib:
 	$(CARGO) rustc --release --locked --lib --crate-type cdylib --target $(TSAN_TARGET) \
 		--target-dir $(TSAN_DIR) -- \
 		-Clink-arg=$(abspath $(TSAN_DIR)/wrap.o) -Clink-arg=-Wl,--wrap=$$sym
-	@ln -sf libnbtls.so $(TSAN_LIBDIR)/libnbtls.so.0
 
 tsan: certs tsan-lib
 	@echo "tsan: $(TSAN_TESTS) against $(TSAN_LIBDIR)/libnbtls.so (-Zsanitizer=thread)"

@@ -20,16 +20,17 @@ use rustls::{Error, NamedGroup, PeerMisbehaved, ProtocolVersion};
 pub static X25519MLKEM768: &dyn SupportedKxGroup = &Hybrid;
 
 /// ML-KEM-768 encapsulation key length (FIPS 203: 384·k + 32, k = 3).
-pub const MLKEM768_EK_LEN: usize = 1184;
+pub(crate) const MLKEM768_EK_LEN: usize = 1184;
 /// ML-KEM-768 ciphertext length.
-pub const MLKEM768_CT_LEN: usize = 1088;
+pub(crate) const MLKEM768_CT_LEN: usize = 1088;
 const X25519_LEN: usize = 32;
 /// The client's key share: encapsulation key, then X25519 public key.
-pub const CLIENT_SHARE_LEN: usize = MLKEM768_EK_LEN + X25519_LEN;
+pub(crate) const CLIENT_SHARE_LEN: usize = MLKEM768_EK_LEN + X25519_LEN;
 /// The server's key share: ciphertext, then X25519 public key.
-pub const SERVER_SHARE_LEN: usize = MLKEM768_CT_LEN + X25519_LEN;
+pub(crate) const SERVER_SHARE_LEN: usize = MLKEM768_CT_LEN + X25519_LEN;
 /// The shared secret: ML-KEM's 32 bytes, then X25519's 32.
-pub const SECRET_LEN: usize = 64;
+#[cfg(test)]
+pub(crate) const SECRET_LEN: usize = 64;
 
 #[derive(Debug)]
 struct Hybrid;

@@ -3,6 +3,8 @@
 # and a file including tls.h as C++, so the README and the header's C++ guards stay true.
 set -eu
 cd "$(dirname "$0")/.."
+top=$PWD
+. tests/cwarn.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 awk -v dir="$tmp" '
@@ -13,7 +15,7 @@ awk -v dir="$tmp" '
 count=0
 for f in "$tmp"/example*.c; do
 	[ -e "$f" ] || continue
-	${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -c "$f" -o "$f.o"
+	${CC:-cc} $CWARN -Iinclude -c "$f" -o "$f.o"
 	count=$((count + 1))
 done
 [ "$count" -gt 0 ] || { echo "readme: no C examples found"; exit 1; }

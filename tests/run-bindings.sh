@@ -22,7 +22,10 @@ if [ ! -e "$NBTLS_LIBDIR/libnbtls.so" ]; then
 	echo "run-bindings: $NBTLS_LIBDIR/libnbtls.so is missing: run 'make lib'" >&2
 	exit 1
 fi
-[ -e "$NBTLS_LIBDIR/libnbtls.so.0" ] || ln -sf libnbtls.so "$NBTLS_LIBDIR/libnbtls.so.0"
+if [ ! -e "$NBTLS_LIBDIR/libnbtls.so.0" ]; then
+	echo "run-bindings: $NBTLS_LIBDIR/libnbtls.so.0 is missing (the library build makes it): run 'make lib'" >&2
+	exit 1
+fi
 [ -f "$NBTLS_CERTS/.done" ] || sh "$root/tests/gen-certs.sh" "$NBTLS_CERTS" >/dev/null || exit 1
 
 python_package() {

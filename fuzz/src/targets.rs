@@ -417,7 +417,7 @@ impl Pair {
             .sum()
     }
 
-    /// Whether `read` on side `i` may hand ciphertext to the transport (DESIGN.md: not after
+    /// Whether `read` on side `i` may hand ciphertext to the transport (the ticket policy: not after
     /// the handshake under DEFERRED; OPPORTUNISTIC's attempt on a server is allowed).
     fn read_may_write(&self, i: usize) -> bool {
         i == 1 && self.policy == TicketPolicy::Opportunistic

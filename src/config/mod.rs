@@ -32,7 +32,7 @@ pub const DEFAULT_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// libtls's default verification depth.
 pub const DEFAULT_VERIFY_DEPTH: i32 = 6;
 /// The default size of the session caches (`tls_config_set_session_cache_size`).
-pub const DEFAULT_SESSION_CACHE_SIZE: usize = 1024;
+pub(crate) const DEFAULT_SESSION_CACHE_SIZE: usize = 1024;
 
 /// Whether a server asks for a client certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub enum ClientAuth {
     Optional,
 }
 
-/// When a TLS 1.3 server's NewSessionTickets leave (DESIGN.md "Ticket policy").
+/// When a TLS 1.3 server's NewSessionTickets leave (the README's "Out-of-turn writes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TicketPolicy {
     /// Held until the next write-side call (the default).

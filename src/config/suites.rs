@@ -9,8 +9,8 @@ use rustls::crypto::ring::{kx_group, ALL_CIPHER_SUITES};
 use rustls::crypto::SupportedKxGroup;
 use rustls::{ProtocolVersion, SupportedCipherSuite};
 
-use crate::conn::names::openssl_name;
 use crate::error::{Error, Result};
+use crate::names::openssl_name;
 
 /// OpenSSL keywords and names of suites rustls lacks: known, so accepted, but they select
 /// nothing (e.g. "!aNULL", "!RC4", "HIGH:!MD5").

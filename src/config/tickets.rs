@@ -28,9 +28,9 @@ use super::binding::Binding;
 use crate::error::{Code, Error, Result};
 
 /// The length of a ticket key (libtls's `TLS_TICKET_KEY_SIZE`).
-pub const KEY_SIZE: usize = 48;
+pub(crate) const KEY_SIZE: usize = 48;
 /// The most keys kept (libtls's `TLS_NUM_TICKETS`); adding a fifth drops the oldest.
-pub const MAX_KEYS: usize = 4;
+pub(crate) const MAX_KEYS: usize = 4;
 /// The HKDF salt.
 pub const HKDF_SALT: &[u8] = b"nbtls ticket key";
 /// The HKDF info.
@@ -41,7 +41,7 @@ const HEADER: usize = 4 + 4 + aead::NONCE_LEN;
 const BINDING_LEN: usize = std::mem::size_of::<Binding>();
 
 /// The length of a session ID context (libtls's `TLS_MAX_SESSION_ID_LENGTH`).
-pub const SESSION_ID_SIZE: usize = 32;
+pub(crate) const SESSION_ID_SIZE: usize = 32;
 
 struct Key {
     rev: u32,

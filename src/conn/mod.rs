@@ -2,7 +2,9 @@
 //!
 //! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
 //! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
+mod accept;
 pub mod hello;
+mod memory;
 pub mod peer;
 pub mod records;
 pub mod schedule;
@@ -20,6 +22,7 @@ use rustls::{
 
 use crate::config::{Settings, TicketPolicy};
 use crate::error::{Code, Error};
+use accept::Pending;
 use records::Framer;
 use schedule::Schedule;
 use state::{Op, Phase};
@@ -121,7 +124,7 @@ pub struct Conn {
     buffer_limit: usize,
     /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
     pending: Option<Box<Pending>>,
-    /// The peer's certificate, described once (issue 6, see peer.rs).
+    /// The peer's certificate, described once (see peer.rs).
     peer: peer::Cache,
     /// Where reading stands in the record stream (fd and callback transports).
     framer: Framer,
@@ -132,19 +135,6 @@ pub struct Conn {
     /// Ciphertext read ahead and not yet handed to rustls (read-ahead only; freed when
     /// empty, so an idle connection holds nothing).
     ahead: Option<Box<Ahead>>,
-}
-
-/// A server connection waiting for its ClientHello, and the config to continue with once it
-/// is read. ALPN lists that share nothing end the handshake with rustls's fatal
-/// no_application_protocol alert (RFC 7301 §3.2, as newer libtls does).
-struct Pending {
-    acceptor: rustls::server::Acceptor,
-    config: Arc<ServerConfig>,
-    /// The SNI as sent (and whether TLS 1.3 is offered): fed every byte the Acceptor reads
-    /// (see `read_tls_into`).
-    hello: hello::HelloName,
-    /// Whether the config enables TLS 1.3.
-    tls13: bool,
 }
 
 impl Conn {
@@ -268,7 +258,7 @@ impl Conn {
             match self.read_and_process()? {
                 Got::Blocked => {
                     self.opportunistic();
-                    return Err(Stop::Want(Want::Read));
+                    return Err(Stop::Want(want::blocked(false)));
                 }
                 Got::Data | Got::Eof => {}
             }
@@ -390,72 +380,6 @@ impl Conn {
             return Err(Stop::Fail(truncated_close()));
         }
         Ok(())
-    }
-
-    // ----- the memory transport -----
-
-    /// Hands received ciphertext to the connection (memory transport) and processes it.
-    /// Returns the bytes accepted: fewer than offered when rustls's buffers are full (read
-    /// plaintext first), 0 when none fit.
-    pub fn feed(&mut self, mut data: &[u8]) -> Step<usize> {
-        self.enter(Op::Read)?;
-        if !self.io.is_memory() {
-            return Err(Stop::Fail(Error::state(
-                "tls_feed needs a memory transport (tls_connect_mem / tls_accept_mem)",
-            )));
-        }
-        let total = data.len();
-        while !data.is_empty() {
-            // rustls refuses more (its buffers are full) with an error: accept no more now.
-            if !matches!(self.ingest(Source::Bytes(&mut data))?, Ok(n) if n > 0) {
-                break;
-            }
-        }
-        Ok(total - data.len())
-    }
-
-    /// The peer closed its side (memory transport).
-    pub fn feed_eof(&mut self) -> Step<()> {
-        self.enter(Op::Read)?;
-        if !self.io.is_memory() {
-            return Err(Stop::Fail(Error::state("tls_feed_eof needs a memory transport")));
-        }
-        self.io.set_eof();
-        Ok(())
-    }
-
-    /// Copies due ciphertext (never held bytes) into `buf`. Returns the bytes copied, 0 when
-    /// nothing is due. Works after a failure too, so a queued fatal alert can be sent.
-    pub fn drain(&mut self, buf: &mut [u8]) -> Step<usize> {
-        if !self.io.is_memory() {
-            return Err(Stop::Fail(Error::state("tls_drain needs a memory transport")));
-        }
-        let mut done = 0;
-        if let Some(early) = self.early_alert.take() {
-            done = early.len().min(buf.len());
-            buf[..done].copy_from_slice(&early[..done]);
-            if done < early.len() {
-                self.early_alert = Some(early[done..].into());
-            }
-            return Ok(done);
-        }
-        while done < buf.len() {
-            let queued = if self.failure.is_some() { usize::MAX } else { self.queued() };
-            let limit = self.sched.due(queued).min(buf.len() - done);
-            if limit == 0 {
-                break;
-            }
-            let mut w = &mut buf[done..done + limit];
-            match self.tls.write_tls(&mut w) {
-                Ok(n) if n > 0 => done += n,
-                _ => break,
-            }
-            if self.failure.is_none() {
-                let q = self.queued();
-                self.sched.sent(q);
-            }
-        }
-        Ok(done)
     }
 
     // ----- state for accessors -----
@@ -663,7 +587,7 @@ impl Conn {
     }
 
     fn negotiated(&self) -> Info {
-        let (version, cipher, cipher_bits) = crate::conn::names::suite(&self.tls);
+        let (version, cipher, cipher_bits) = crate::names::suite(&self.tls);
         let servername = match &self.tls {
             Connection::Server(s) => {
                 self.servername.clone().or_else(|| s.server_name().map(str::to_owned))
@@ -677,7 +601,7 @@ impl Conn {
             alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
             servername,
             resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
-            group: crate::conn::names::group(&self.tls),
+            group: crate::names::group(&self.tls),
         }
     }
 
@@ -879,89 +803,6 @@ impl Conn {
             && self.queued() == CCS_RECORD_LEN
     }
 
-    /// Once the whole ClientHello is in, continues with the config chosen for it.
-    fn try_accept(&mut self) -> Step<()> {
-        let Some(p) = self.pending.as_mut() else { return Ok(()) };
-        match p.acceptor.accept() {
-            Ok(None) => Ok(()),
-            Ok(Some(accepted)) => {
-                let tls13 = p.tls13 && p.hello.offers_tls13();
-                if let Err(e) = usable_signature_scheme(&accepted, &p.config, tls13) {
-                    self.pending = None;
-                    self.plaintext_alert(rustls::AlertDescription::HandshakeFailure);
-                    return Err(self.fail(e));
-                }
-                let p = self.pending.take().expect("pending");
-                let hello = accepted.client_hello();
-                // The name as sent, if it is the one rustls accepted (which it lowercased).
-                self.servername = p
-                    .hello
-                    .server_name()
-                    .filter(|raw| hello.server_name().is_some_and(|n| n.eq_ignore_ascii_case(raw)))
-                    .map(str::to_owned);
-                let config = p.config;
-                match accepted.into_connection(config) {
-                    Ok(conn) => {
-                        self.tls = Connection::Server(conn);
-                        self.tls.set_buffer_limit(Some(self.buffer_limit));
-                        // The reply to the ClientHello is in-turn; records that came with it
-                        // are processed now.
-                        self.process(true, 0)
-                    }
-                    Err((e, alert)) => Err(self.fatal_accept(e, alert)),
-                }
-            }
-            Err((e, alert)) => {
-                self.pending = None;
-                Err(self.fatal_accept(e, alert))
-            }
-        }
-    }
-
-    fn fatal_accept(&mut self, e: rustls::Error, mut alert: rustls::server::AcceptedAlert) -> Stop {
-        // Every chunk: the queue may hold several (a TLS 1.3 ServerHello before the encrypted
-        // alert) and a transport may take one per call.
-        let mut queued = 0;
-        loop {
-            let r = if self.io.is_memory() {
-                let mut v = self.early_alert.take().map(Vec::from).unwrap_or_default();
-                let r = alert.write(&mut v);
-                self.early_alert = (!v.is_empty()).then(|| v.into_boxed_slice());
-                r
-            } else {
-                alert.write(&mut Output { io: &mut *self.io, limit: usize::MAX, now: true })
-            };
-            match r {
-                Ok(n) if n > 0 => queued += n,
-                _ => break,
-            }
-        }
-        if queued == 0
-            && matches!(
-                e,
-                rustls::Error::InappropriateHandshakeMessage { .. }
-                    | rustls::Error::InappropriateMessage { .. }
-            )
-        {
-            // rustls's Acceptor queues no alert for a first message that is not a
-            // ClientHello; RFC 8446 §4 and RFC 5246 §7.2.2 want a fatal unexpected_message.
-            self.plaintext_alert(rustls::AlertDescription::UnexpectedMessage);
-        }
-        self.fail(Error::tls(&e))
-    }
-
-    /// One non-blocking attempt to send a fatal alert in plaintext (before ServerHello).
-    fn plaintext_alert(&mut self, what: rustls::AlertDescription) {
-        let record = [21, 3, 3, 0, 2, 2, u8::from(what)];
-        if self.io.is_memory() {
-            let mut v = self.early_alert.take().map(Vec::from).unwrap_or_default();
-            v.extend_from_slice(&record);
-            self.early_alert = Some(v.into_boxed_slice());
-        } else {
-            let _ = self.io.write_now(&[io::IoSlice::new(&record)]);
-        }
-    }
-
     /// Whether bytes the read path just queued are an answer the peer waits for: after a
     /// TLS 1.2 handshake that is only the no_renegotiation warning for a renegotiation
     /// ClientHello (TLS 1.2 has no KeyUpdate, and its tickets are in-turn).
@@ -969,8 +810,8 @@ impl Conn {
         !was_handshaking && self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2)
     }
 
-    /// The one non-blocking attempt to send an answer the peer waits for (DESIGN.md "Which
-    /// bytes are out-of-turn"); what does not leave now is due output and goes first with
+    /// The one non-blocking attempt to send an answer the peer waits for (the README's
+    /// "Out-of-turn writes"); what does not leave now is due output and goes first with
     /// the next call.
     fn send_reply_now(&mut self) {
         for _ in 0..16 {
@@ -986,7 +827,7 @@ impl Conn {
         }
     }
 
-    /// DESIGN.md "Which bytes are out-of-turn": bytes queued by the step that completes the
+    /// Which bytes are out-of-turn (the README's "Out-of-turn writes"): bytes queued by the step that completes the
     /// handshake are in-turn, except on a TLS 1.3 server (tickets); later ones are out-of-turn.
     fn out_of_turn(&self, was_handshaking: bool) -> bool {
         if !was_handshaking {
@@ -1024,7 +865,7 @@ impl Conn {
                         self.sched.sent(q);
                     }
                 }
-                Err(e) if would_block(&e) => return Err(Stop::Want(Want::Write)),
+                Err(e) if would_block(&e) => return Err(Stop::Want(want::blocked(true))),
                 Err(e) => return Err(self.fail(Error::io("write to transport", &e))),
             }
         }
@@ -1124,43 +965,6 @@ impl Conn {
     }
 }
 
-/// Whether the key the server would present for this ClientHello can sign with one of the
-/// client's signature schemes (only TLS 1.3's when `tls13`, TLS 1.3 will be chosen). rustls
-/// would find out only after ServerHello; RFC 8446 §4.1.1 wants the handshake refused before.
-fn usable_signature_scheme(
-    accepted: &rustls::server::Accepted,
-    config: &ServerConfig,
-    tls13: bool,
-) -> Result<(), Error> {
-    let hello = accepted.client_hello();
-    let schemes: Vec<rustls::SignatureScheme> = hello
-        .signature_schemes()
-        .iter()
-        .copied()
-        .filter(|s| !tls13 || usable_in_tls13(*s))
-        .collect();
-    let Some(key) = config.cert_resolver.resolve(accepted.client_hello()) else {
-        return Ok(()); // rustls refuses the handshake itself
-    };
-    if key.key.choose_scheme(&schemes).is_some() {
-        return Ok(());
-    }
-    let mut e = Error::new(
-        Code::Protocol,
-        "handshake refused: the client accepts no signature scheme that the server's key \
-         for this name can make",
-    );
-    e.alert = Some(u8::from(rustls::AlertDescription::HandshakeFailure));
-    Err(e)
-}
-
-/// RFC 8446 §4.2.3: TLS 1.3 signatures use no SHA-1, SHA-224 or older hash, and no
-/// RSASSA-PKCS1-v1_5.
-fn usable_in_tls13(s: rustls::SignatureScheme) -> bool {
-    let [hash, sign] = u16::from(s).to_be_bytes();
-    hash > 3 && sign != 1
-}
-
 /// The length of a ChangeCipherSpec record.
 const CCS_RECORD_LEN: usize = 6;
 
@@ -1197,8 +1001,6 @@ fn truncated_close() -> Error {
 fn truncated() -> Error {
     Error::new(Code::Truncated, "EOF without close_notify")
 }
-
-pub mod names;
 
 #[cfg(test)]
 mod tests;

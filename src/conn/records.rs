@@ -1,4 +1,4 @@
-//! Record framing on the read side (DESIGN.md "Reads: never past the record in hand").
+//! Record framing on the read side (never past the record in hand: the README's "Reading").
 //!
 //! On the fd and callback transports nbtls takes from the transport only the bytes of the
 //! record it needs now: first the rest of the 5-byte header, then the rest of the body that

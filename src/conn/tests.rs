@@ -661,7 +661,7 @@ fn raw_server_turn(sc: &mut rustls::ServerConnection, end: &End) {
     end.tx.lock().unwrap().data.extend(out);
 }
 
-/// DESIGN.md "Reads": a client's handshake reads no further than the server's last handshake
+/// Reads never go past the record in hand (the README's "Reading"): a client's handshake reads no further than the server's last handshake
 /// record. A TLS 1.3 server that sends half-RTT data right behind its Finished, and a TLS 1.2
 /// server that speaks first right behind its Finished, leave that record in the transport
 /// when the client's handshake returns.

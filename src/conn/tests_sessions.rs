@@ -1,4 +1,4 @@
-//! Engine tests of issue 6 over in-memory pipes: resumption in one process and across
+//! Engine tests of sessions, client certificates and SNI over in-memory pipes: resumption in one process and across
 //! "processes" (separate configs sharing ticket keys), client certificates, SNI and the
 //! peer certificate.
 use std::sync::Arc;

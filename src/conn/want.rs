@@ -22,6 +22,12 @@ pub fn derive(write_blocked: bool, read_blocked: bool) -> Option<Want> {
     }
 }
 
+/// The WANT of a call that stopped on one blocked direction: its write (`write_blocked`) or
+/// else its read. The same answer as [`derive`], for calls that know which one blocked.
+pub fn blocked(write_blocked: bool) -> Want {
+    derive(write_blocked, !write_blocked).unwrap_or(Want::Read)
+}
+
 /// The `poll(2)` bits a connection needs now.
 pub fn events(due_bytes: usize, wants_input: bool) -> (bool, bool) {
     (wants_input, due_bytes > 0)
@@ -37,5 +43,7 @@ mod tests {
         assert_eq!(derive(true, false), Some(Want::Write));
         assert_eq!(derive(false, true), Some(Want::Read));
         assert_eq!(derive(false, false), None);
+        assert_eq!(blocked(true), Want::Write);
+        assert_eq!(blocked(false), Want::Read);
     }
 }

@@ -8,8 +8,23 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
-/// Runs an export's body; a panic becomes the export's failure value and a message.
+/// Runs an export's body; a panic becomes the export's failure value and a message. The one
+/// `catch_unwind` of nbtls.
+///
+/// `boundary!(poison ctx, fail, body)`, used by the I/O calls, also poisons the context
+/// (every later I/O call on it fails with TLS_ERROR_INTERNAL) and sets errno to 0, as the
+/// I/O calls do when they return.
 macro_rules! boundary {
+    (poison $ctx:ident, $fail:expr, $body:expr) => {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(_) => {
+                $crate::ffi::handle::ctx_poison($ctx);
+                $crate::ffi::boundary::set_errno(0);
+                $fail
+            }
+        }
+    };
     ($fail:expr, $body:expr) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(v) => v,

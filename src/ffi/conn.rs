@@ -1,22 +1,31 @@
-//! Exports of the context family: creation, configuration, connecting, accepting and I/O.
+//! Contexts and how they connect: `tls_init`, `tls_client`, `tls_server`, `tls_configure`,
+//! `tls_reset`, `tls_free`, the `tls_connect_*` and `tls_accept_*` calls for sockets, fds,
+//! callbacks and memory, and `tls_set_ticket_policy`.
 use std::ffi::{c_char, c_int, c_void};
 
 use crate::config::Config;
-use crate::error::{Code, Error};
-use crate::ffi::boundary::last_error_ptr;
+use crate::conn::transport::Memory;
+use crate::error::Error;
+use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
+use crate::ffi::config::parse_policy;
+use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
-use crate::ffi::handle::{
-    config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx, slice, slice_mut,
-};
-use crate::ffi::transport::{tls_read_cb, tls_write_cb, CbTransport, FdTransport};
+use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx};
+use crate::sys::fd::FdTransport;
 
-use crate::ffi::conn_util::{fail_null, io_end};
+/// Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).
+///
+/// Returns 0.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_init() -> c_int {
+    boundary!(-1, 0)
+}
 
 /// Creates a client context, usable at once with the default configuration.
 ///
 /// Returns the context (free it with tls_free), or NULL on failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_client() -> *mut Tls {
+pub unsafe extern "C" fn tls_client() -> *mut Tls {
     boundary!(std::ptr::null_mut(), ctx_into_raw(Tls::new(Kind::Client)))
 }
 
@@ -25,7 +34,7 @@ pub extern "C" fn tls_client() -> *mut Tls {
 ///
 /// Returns the context (free it with tls_free), or NULL on failure.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_server() -> *mut Tls {
+pub unsafe extern "C" fn tls_server() -> *mut Tls {
     boundary!(std::ptr::null_mut(), ctx_into_raw(Tls::new(Kind::Server)))
 }
 
@@ -38,7 +47,7 @@ pub extern "C" fn tls_server() -> *mut Tls {
 /// protocol, a sticky error from a setter), if `ctx` is a client that has connected, or an
 /// accepted connection.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
+pub unsafe extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
     boundary!(-1, {
         let tls = match ctx_ref(ctx) {
             Ok(t) => t,
@@ -56,7 +65,7 @@ pub extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_int {
 /// Returns `ctx` to the unconfigured state of its kind, dropping any connection (an fd the
 /// caller supplied is not closed).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_reset(ctx: *mut Tls) {
+pub unsafe extern "C" fn tls_reset(ctx: *mut Tls) {
     boundary!(
         (),
         if let Ok(t) = ctx_mut(ctx) {
@@ -68,7 +77,7 @@ pub extern "C" fn tls_reset(ctx: *mut Tls) {
 /// Frees `ctx` and everything it holds. NULL is a no-op. An fd the caller supplied is never
 /// closed; a socket tls_connect created is.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_free(ctx: *mut Tls) {
+pub unsafe extern "C" fn tls_free(ctx: *mut Tls) {
     boundary!((), ctx_free(ctx))
 }
 
@@ -91,7 +100,11 @@ fn connect(
 ///
 /// Returns 0, or -1 (not a client, already connected, no server name, invalid name).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_socket(ctx: *mut Tls, s: c_int, servername: *const c_char) -> c_int {
+pub unsafe extern "C" fn tls_connect_socket(
+    ctx: *mut Tls,
+    s: c_int,
+    servername: *const c_char,
+) -> c_int {
     boundary!(-1, connect(ctx, servername, |_| Box::new(FdTransport::new(s, s))))
 }
 
@@ -99,7 +112,7 @@ pub extern "C" fn tls_connect_socket(ctx: *mut Tls, s: c_int, servername: *const
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_fds(
+pub unsafe extern "C" fn tls_connect_fds(
     ctx: *mut Tls,
     fd_read: c_int,
     fd_write: c_int,
@@ -116,7 +129,7 @@ pub extern "C" fn tls_connect_fds(
 ///
 /// Returns 0 or -1 (also when a callback is NULL).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_cbs(
+pub unsafe extern "C" fn tls_connect_cbs(
     ctx: *mut Tls,
     read_cb: tls_read_cb,
     write_cb: tls_write_cb,
@@ -165,7 +178,7 @@ fn accept(
 ///
 /// Returns 0, or -1 (not a configured server, NULL `cctx`).
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int) -> c_int {
+pub unsafe extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int) -> c_int {
     boundary!(-1, accept(ctx, cctx, || Box::new(FdTransport::new(s, s))))
 }
 
@@ -173,7 +186,7 @@ pub extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_fds(
+pub unsafe extern "C" fn tls_accept_fds(
     ctx: *mut Tls,
     cctx: *mut *mut Tls,
     fd_read: c_int,
@@ -187,7 +200,7 @@ pub extern "C" fn tls_accept_fds(
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_accept_cbs(
+pub unsafe extern "C" fn tls_accept_cbs(
     ctx: *mut Tls,
     cctx: *mut *mut Tls,
     read_cb: tls_read_cb,
@@ -220,223 +233,6 @@ pub extern "C" fn tls_accept_cbs(
     })
 }
 
-/// Runs the handshake.
-///
-/// Returns 0 once it is complete, TLS_WANT_POLLIN or TLS_WANT_POLLOUT when the transport
-/// would block (call again when it is ready), or -1 on failure. As in libtls, a call after
-/// the handshake completed (a tls_handshake, tls_read or tls_write returned success) is -1
-/// with TLS_ERROR_UNKNOWN and "handshake already completed", and the connection stays
-/// usable; a WANT_POLLOUT while an IMMEDIATE server's tickets go out is not completion. A TLS 1.3 server returns 0 with its tickets still queued
-/// under the default ticket policy; they leave with the next write-side call.
-/// Over an fd or callbacks nbtls reads no further than the peer's last handshake record: when
-/// this returns 0, whatever the peer sent after it is still in the transport, so a program
-/// may wait for the fd to become readable before its first tls_read()
-/// (tls_config_set_read_ahead changes that).
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_handshake(ctx: *mut Tls) -> c_int {
-    boundary!(
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => t.io(|c| c.handshake().map(|()| 0)) as c_int,
-            Err(e) => fail_null(e, -1),
-        })
-    )
-}
-
-/// Reads up to `buflen` bytes of plaintext into `buf`, running the handshake first if needed.
-///
-/// Returns the bytes read (> 0); 0 at the end of the stream (after close_notify, or after a
-/// bare EOF: then tls_error_code() is TLS_ERROR_TRUNCATED; with
-/// tls_config_set_strict_eof a bare EOF is -1) or when `buflen` is 0; TLS_WANT_POLLIN /
-/// TLS_WANT_POLLOUT (the latter only while it drives the handshake); or -1 on failure.
-/// Records without application data (tickets, KeyUpdate) never make it return WANT alone.
-/// Over an fd or callbacks it reads records one at a time (the 5-byte header, then exactly
-/// the body) until one yields application data, and reads no further: the next record stays
-/// in the transport, where poll(2) sees it. When plaintext of an earlier record is still
-/// waiting (`buflen` was smaller than the record) it returns that without touching the
-/// transport; tls_pending_read() tells how much is left.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize) -> libc::ssize_t {
-    boundary!(
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => match slice_mut(buf, buflen, "buf") {
-                Ok(b) => {
-                    let n = t.io(|c| c.read(b).map(|n| n as isize));
-                    if n == 0 && buflen > 0 {
-                        if let Some(e) = t.conn().and_then(|c| c.end_of_stream_error()) {
-                            t.set_error(e);
-                        }
-                    }
-                    n
-                }
-                Err(e) => {
-                    t.clear_error();
-                    t.track::<()>(Err(e)).map_or(-1, |_| 0)
-                }
-            },
-            Err(e) => fail_null(e, -1),
-        })
-    )
-}
-
-/// Writes up to `buflen` bytes of `buf`, running the handshake first if needed.
-///
-/// Returns the bytes written (> 0) once the ciphertext carrying them has been handed to the
-/// transport in full; TLS_WANT_POLLOUT / TLS_WANT_POLLIN when the transport would block
-/// (call again with the same data: bytes already taken are reported then, never sent
-/// twice; fewer bytes than were taken is -1); with `buflen` 0, as tls_flush (0 once nothing
-/// is queued); or -1 on failure.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_write(ctx: *mut Tls, buf: *const c_void, buflen: usize) -> libc::ssize_t {
-    boundary!(
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => match slice(buf, buflen, "buf") {
-                Ok(b) => t.io(|c| c.write(b).map(|n| n as isize)),
-                Err(e) => {
-                    t.clear_error();
-                    t.track::<()>(Err(e)).map_or(-1, |_| 0)
-                }
-            },
-            Err(e) => fail_null(e, -1),
-        })
-    )
-}
-
-/// Sends every queued byte, out-of-turn ones (deferred tickets, a KeyUpdate answer)
-/// included.
-///
-/// Returns 0 when nothing is left to send, TLS_WANT_POLLOUT when the transport would block,
-/// or -1 on failure.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_flush(ctx: *mut Tls) -> c_int {
-    boundary!(
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => t.io(|c| c.flush().map(|()| 0)) as c_int,
-            Err(e) => fail_null(e, -1),
-        })
-    )
-}
-
-/// Closes the connection: sends any deferred bytes, then close_notify (a client first reads
-/// and discards, without blocking, records that already arrived, so its close causes no TCP
-/// reset). A peer that has gone (EPIPE, ECONNRESET, ENOTCONN) does not make it fail. The
-/// socket is closed only if tls_connect created it.
-///
-/// Returns 0 once close_notify is sent (0 again when called twice), TLS_WANT_POLLOUT when
-/// the transport would block (call again), or -1 on failure, including "EOF without
-/// close_notify" after the peer's bare EOF (TLS_ERROR_TRUNCATED, again on every later
-/// call). After tls_close, the connection reads and writes nothing more: tls_read,
-/// tls_write and tls_feed fail with TLS_ERROR_WRONG_STATE.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_close(ctx: *mut Tls) -> c_int {
-    boundary!(
-        -1,
-        io_end(match ctx_mut(ctx) {
-            Ok(t) => {
-                let r = t.io(|c| c.close().map(|()| 0)) as c_int;
-                if r == 0 || r == -1 {
-                    t.after_close();
-                }
-                r
-            }
-            Err(e) => fail_null(e, -1),
-        })
-    )
-}
-
-/// Returns the message of the last failure on `ctx`, or NULL. Valid until the next I/O call
-/// on `ctx` or its release; accessors never clear it.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_error(ctx: *mut Tls) -> *const c_char {
-    boundary!(std::ptr::null(), ctx_ref(ctx).map_or(std::ptr::null(), |t| t.error_ptr()))
-}
-
-/// Returns the code of the last failure on `ctx` (TLS_ERROR_*), TLS_ERROR_UNKNOWN when
-/// there was none, or TLS_ERROR_INVALID_CONTEXT for NULL. Meaningful after a failure, or
-/// after tls_read returned 0 (TLS_ERROR_TRUNCATED for a bare EOF).
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_error_code(ctx: *mut Tls) -> c_int {
-    boundary!(
-        Code::InvalidContext as c_int,
-        ctx_ref(ctx).map_or(Code::InvalidContext as c_int, |t| {
-            t.error().map_or(Code::Unknown as c_int, |e| e.code as c_int)
-        })
-    )
-}
-
-/// Returns the errno of the transport failure behind the last failure on `ctx`, else 0.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_error_errno(ctx: *mut Tls) -> c_int {
-    boundary!(0, ctx_ref(ctx).map_or(0, |t| t.error().map_or(0, |e| e.errno)))
-}
-
-/// Returns the TLS alert behind the last failure on `ctx` (received from the peer, or sent
-/// for a certificate the peer presented), or -1 when there was none.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_error_alert(ctx: *mut Tls) -> c_int {
-    boundary!(
-        -1,
-        ctx_ref(ctx).map_or(-1, |t| t.error().and_then(|e| e.alert).map_or(-1, c_int::from))
-    )
-}
-
-/// Returns this thread's last failure message from any nbtls call (useful after a call
-/// that returned NULL, or failed on a listener shared between threads), or NULL.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_last_error() -> *const c_char {
-    boundary!(std::ptr::null(), last_error_ptr())
-}
-
-/// Returns the bytes waiting inside `ctx` for tls_read(): decrypted plaintext, plus, with
-/// tls_config_set_read_ahead, ciphertext read ahead from the transport. A loop must call
-/// tls_read again, not wait on the fd, while this is non-zero. 0 for NULL.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_pending_read(ctx: *mut Tls) -> usize {
-    boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_read()))
-}
-
-/// Returns the ciphertext bytes queued for the transport, deferred bytes excluded. 0 for
-/// NULL.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_pending_write(ctx: *mut Tls) -> usize {
-    boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_write()))
-}
-
-/// Returns the out-of-turn bytes (deferred tickets, KeyUpdate answers, a tls_key_update) held
-/// back until the next write-side call; 0 once released. 0 for NULL.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_pending_deferred(ctx: *mut Tls) -> usize {
-    boundary!(0, ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| c.pending_deferred()))
-}
-
-/// Returns the poll(2) events (POLLIN, POLLOUT) the connection needs now: POLLOUT while
-/// bytes are due (deferred bytes count only under TLS_TICKETS_OPPORTUNISTIC), POLLIN while
-/// it can use input. 0 for NULL or an unconnected context.
-#[unsafe(no_mangle)]
-pub extern "C" fn tls_events(ctx: *mut Tls) -> c_int {
-    boundary!(
-        0,
-        ctx_mut(ctx).ok().and_then(|t| t.conn_mut()).map_or(0, |c| {
-            let (input, output) = c.events();
-            (if input { libc::POLLIN as c_int } else { 0 })
-                | (if output { libc::POLLOUT as c_int } else { 0 })
-        })
-    )
-}
-
-/// Splits libtls's "host:port" / "[v6]:port" form used when `port` is NULL.
-fn split_host_port(host: &str) -> Option<(&str, &str)> {
-    if let Some(rest) = host.strip_prefix('[') {
-        let (h, p) = rest.split_once("]:")?;
-        return Some((h, p));
-    }
-    let (h, p) = host.rsplit_once(':')?;
-    (!h.contains(':')).then_some((h, p))
-}
-
 fn connect_tcp(
     tls: &mut Tls,
     ctx: *mut Tls,
@@ -447,14 +243,14 @@ fn connect_tcp(
     let host = crate::ffi::handle::cstr(host, "host")?;
     let (host, port) = match opt_cstr(port, "port")? {
         Some(p) => (host, p),
-        None => split_host_port(host)
+        None => crate::sys::net::split_host_port(host)
             .ok_or_else(|| Error::arg(format!("no port given and '{host}' is not host:port")))?,
     };
     let name = match opt_cstr(servername, "servername")? {
         Some(n) => Some(n.to_owned()),
         None => Some(host.to_owned()),
     };
-    let fd = crate::ffi::transport::tcp_connect(host, port)?;
+    let fd = crate::sys::net::tcp_connect(host, port)?;
     let _ = ctx;
     let r = tls.connect(Box::new(FdTransport::new(fd, fd)), name.as_deref());
     match r {
@@ -463,7 +259,7 @@ fn connect_tcp(
             Ok(())
         }
         Err(e) => {
-            crate::ffi::transport::close_fd(fd);
+            crate::sys::fd::close_fd(fd);
             Err(e)
         }
     }
@@ -475,26 +271,102 @@ fn connect_tcp(
 ///
 /// Returns 0, or -1 if resolution or every connection attempt fails.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect(ctx: *mut Tls, host: *const c_char, port: *const c_char) -> c_int {
-    boundary!(-1, tls_connect_servername(ctx, host, port, std::ptr::null()))
+pub unsafe extern "C" fn tls_connect(
+    ctx: *mut Tls,
+    host: *const c_char,
+    port: *const c_char,
+) -> c_int {
+    boundary!(-1, connect_host(ctx, host, port, std::ptr::null()))
 }
 
 /// As tls_connect, verifying and sending `servername` (NULL: `host`) instead of `host`.
 ///
 /// Returns 0 or -1.
 #[unsafe(no_mangle)]
-pub extern "C" fn tls_connect_servername(
+pub unsafe extern "C" fn tls_connect_servername(
     ctx: *mut Tls,
     host: *const c_char,
     port: *const c_char,
     servername: *const c_char,
 ) -> c_int {
+    boundary!(-1, connect_host(ctx, host, port, servername))
+}
+
+/// The body of tls_connect and tls_connect_servername.
+fn connect_host(
+    ctx: *mut Tls,
+    host: *const c_char,
+    port: *const c_char,
+    servername: *const c_char,
+) -> c_int {
+    match ctx_mut(ctx) {
+        Ok(t) => {
+            t.clear_error();
+            let r = connect_tcp(t, ctx, host, port, servername);
+            t.track(r).map_or(-1, |()| 0)
+        }
+        Err(e) => fail_null(e, -1),
+    }
+}
+
+/// Starts a client connection over the memory transport: no fd, no callbacks; ciphertext
+/// goes in with tls_feed and comes out with tls_drain. `servername` as for
+/// tls_connect_socket. Then TLS_WANT_POLLIN means "feed me" and TLS_WANT_POLLOUT "drain me"
+/// (when both apply, POLLOUT comes first: drain, then feed).
+///
+/// Returns 0, or -1 (not a client, already connected, no server name).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_connect_mem(ctx: *mut Tls, servername: *const c_char) -> c_int {
     boundary!(
         -1,
         match ctx_mut(ctx) {
             Ok(t) => {
-                t.clear_error();
-                let r = connect_tcp(t, ctx, host, port, servername);
+                let r = opt_cstr(servername, "servername")
+                    .and_then(|n| t.connect(Box::<Memory>::default(), n));
+                t.track(r).map_or(-1, |()| 0)
+            }
+            Err(e) => fail_null(e, -1),
+        }
+    )
+}
+
+/// Accepts a connection over the memory transport on the listener `ctx`, storing the new
+/// context in `*cctx` (free it with tls_free).
+///
+/// Returns 0, or -1 (not a configured server, NULL `cctx`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_accept_mem(ctx: *mut Tls, cctx: *mut *mut Tls) -> c_int {
+    boundary!(
+        -1,
+        match ctx_ref(ctx) {
+            Ok(t) => {
+                if cctx.is_null() {
+                    return t
+                        .track::<()>(Err(crate::ffi::boundary::null_arg("cctx")))
+                        .map_or(-1, |_| 0);
+                }
+                match t.track(t.accept(Box::<Memory>::default())) {
+                    Ok(conn) => put_ctx(cctx, conn).map_or(-1, |()| 0),
+                    Err(_) => -1,
+                }
+            }
+            Err(e) => fail_null(e, -1),
+        }
+    )
+}
+
+/// Sets the ticket policy of one accepted connection: DEFERRED, OPPORTUNISTIC and IMMEDIATE
+/// until its handshake completes; NONE only before its first I/O call (rustls fixes the
+/// ticket count when it reads the ClientHello).
+///
+/// Returns 0, or -1 (not an accepted connection, too late, unknown policy).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_int) -> c_int {
+    boundary!(
+        -1,
+        match ctx_mut(ctx) {
+            Ok(t) => {
+                let r = parse_policy(ticket_policy).and_then(|p| t.set_ticket_policy(p));
                 t.track(r).map_or(-1, |()| 0)
             }
             Err(e) => fail_null(e, -1),

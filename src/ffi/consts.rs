@@ -118,3 +118,41 @@ pub const TLS_ERROR_WRONG_STATE: c_int = 0x8020;
 pub const TLS_ERROR_UNSUPPORTED: c_int = 0x8021;
 /// Error code: internal error (a caught panic); the context stays failed.
 pub const TLS_ERROR_INTERNAL: c_int = 0x80ff;
+
+// Each value above that the core also knows is checked against the core's one at compile
+// time (tests/header.rs checks the header's C values against the core's at run time).
+const _: () = {
+    use crate::config::{tickets, TicketPolicy};
+    use crate::error::Code;
+    use crate::policy;
+    assert!(TLS_PROTOCOL_TLSv1_0 == policy::PROTO_TLS1_0);
+    assert!(TLS_PROTOCOL_TLSv1_1 == policy::PROTO_TLS1_1);
+    assert!(TLS_PROTOCOL_TLSv1_2 == policy::PROTO_TLS1_2);
+    assert!(TLS_PROTOCOL_TLSv1_3 == policy::PROTO_TLS1_3);
+    assert!(TLS_PROTOCOLS_ALL == policy::PROTOCOLS_ALL);
+    assert!(TLS_PROTOCOLS_DEFAULT == policy::PROTOCOLS_DEFAULT);
+    assert!(TLS_MAX_SESSION_ID_LENGTH as usize == tickets::SESSION_ID_SIZE);
+    assert!(TLS_TICKET_KEY_SIZE as usize == tickets::KEY_SIZE);
+    assert!(TLS_TICKETS_DEFERRED == TicketPolicy::Deferred as c_int);
+    assert!(TLS_TICKETS_OPPORTUNISTIC == TicketPolicy::Opportunistic as c_int);
+    assert!(TLS_TICKETS_IMMEDIATE == TicketPolicy::Immediate as c_int);
+    assert!(TLS_TICKETS_NONE == TicketPolicy::None as c_int);
+    assert!(TLS_ERROR_UNKNOWN == Code::Unknown as c_int);
+    assert!(TLS_ERROR_OUT_OF_MEMORY == Code::OutOfMemory as c_int);
+    assert!(TLS_ERROR_INVALID_CONTEXT == Code::InvalidContext as c_int);
+    assert!(TLS_ERROR_INVALID_ARGUMENT == Code::InvalidArgument as c_int);
+    assert!(TLS_ERROR_IO == Code::Io as c_int);
+    assert!(TLS_ERROR_CLOSED == Code::Closed as c_int);
+    assert!(TLS_ERROR_TRUNCATED == Code::Truncated as c_int);
+    assert!(TLS_ERROR_PEER_ALERT == Code::PeerAlert as c_int);
+    assert!(TLS_ERROR_PROTOCOL == Code::Protocol as c_int);
+    assert!(TLS_ERROR_CERT_EXPIRED == Code::CertExpired as c_int);
+    assert!(TLS_ERROR_CERT_NOT_YET_VALID == Code::CertNotYetValid as c_int);
+    assert!(TLS_ERROR_CERT_UNKNOWN_CA == Code::CertUnknownCa as c_int);
+    assert!(TLS_ERROR_CERT_NAME_MISMATCH == Code::CertNameMismatch as c_int);
+    assert!(TLS_ERROR_CERT_BAD_USAGE == Code::CertBadUsage as c_int);
+    assert!(TLS_ERROR_CERT_OTHER == Code::CertOther as c_int);
+    assert!(TLS_ERROR_WRONG_STATE == Code::WrongState as c_int);
+    assert!(TLS_ERROR_UNSUPPORTED == Code::Unsupported as c_int);
+    assert!(TLS_ERROR_INTERNAL == Code::Internal as c_int);
+};

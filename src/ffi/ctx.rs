@@ -145,7 +145,7 @@ impl Tls {
 
     fn close_owned_fd(&mut self) {
         if let Some(fd) = self.owned_fd.take() {
-            crate::ffi::transport::close_fd(fd);
+            crate::sys::fd::close_fd(fd);
         }
     }
 
@@ -228,8 +228,16 @@ impl Tls {
         self.conn.as_mut()
     }
 
-    /// Runs one I/O operation: clears the error, catches a panic (which poisons the
-    /// connection), maps WANT to its C value and records a failure. Returns the C value.
+    /// Marks the context failed after a panic the export's boundary caught: every later I/O
+    /// call fails with TLS_ERROR_INTERNAL.
+    pub fn poison(&mut self) {
+        self.poisoned = true;
+        self.set_error(Error::new(Code::Internal, "internal error: nbtls caught a panic"));
+    }
+
+    /// Runs one I/O operation: clears the error, maps WANT to its C value and records a
+    /// failure. Returns the C value. A panic unwinds to the export's boundary, which poisons
+    /// the context ([`Tls::poison`]).
     pub fn io(&mut self, op: impl FnOnce(&mut Conn) -> Step<isize>) -> isize {
         self.clear_error();
         if self.poisoned {
@@ -244,18 +252,14 @@ impl Tls {
             self.set_error(err);
             return -1;
         };
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(conn)));
-        match r {
-            Ok(Ok(n)) => n,
-            Ok(Err(Stop::Want(Want::Read))) => TLS_WANT_POLLIN as isize,
-            Ok(Err(Stop::Want(Want::Write))) => TLS_WANT_POLLOUT as isize,
-            Ok(Err(Stop::Fail(e))) => {
+        #[cfg(test)]
+        tests::panic_if_asked();
+        match op(conn) {
+            Ok(n) => n,
+            Err(Stop::Want(Want::Read)) => TLS_WANT_POLLIN as isize,
+            Err(Stop::Want(Want::Write)) => TLS_WANT_POLLOUT as isize,
+            Err(Stop::Fail(e)) => {
                 self.set_error(e);
-                -1
-            }
-            Err(_) => {
-                self.poisoned = true;
-                self.set_error(Error::new(Code::Internal, "internal error: nbtls caught a panic"));
                 -1
             }
         }
@@ -300,5 +304,56 @@ impl Tls {
 impl Drop for Tls {
     fn drop(&mut self) {
         self.close_owned_fd();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::Cell;
+    use std::ffi::CStr;
+
+    use crate::ffi::config::{tls_config_free, tls_config_insecure_noverifycert, tls_config_new};
+    use crate::ffi::conn::{tls_client, tls_configure, tls_connect_mem, tls_free};
+    use crate::ffi::consts::TLS_ERROR_INTERNAL;
+    use crate::ffi::error::{tls_error, tls_error_code};
+    use crate::ffi::io::{tls_handshake, tls_read, tls_write};
+
+    thread_local! {
+        static PANIC_NEXT_IO: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Panics once when a test asked for it: the stand-in for a bug inside the engine.
+    pub(crate) fn panic_if_asked() {
+        if PANIC_NEXT_IO.with(|p| p.replace(false)) {
+            panic!("a panic injected by a test");
+        }
+    }
+
+    /// A panic inside an I/O export is caught by its boundary, and the context then fails
+    /// every I/O call cleanly with TLS_ERROR_INTERNAL.
+    #[test]
+    fn a_panic_in_an_export_poisons_the_context() {
+        // SAFETY: every pointer passed comes from the calls before it and is freed once.
+        unsafe {
+            let cfg = tls_config_new();
+            tls_config_insecure_noverifycert(cfg);
+            let ctx = tls_client();
+            assert_eq!(tls_configure(ctx, cfg), 0);
+            assert_eq!(tls_connect_mem(ctx, c"localhost".as_ptr()), 0);
+            PANIC_NEXT_IO.with(|p| p.set(true));
+            assert_eq!(tls_handshake(ctx), -1);
+            assert_eq!(tls_error_code(ctx), TLS_ERROR_INTERNAL);
+            let msg = CStr::from_ptr(tls_error(ctx)).to_str().unwrap();
+            assert!(msg.contains("caught a panic"), "{msg}");
+            assert_eq!(tls_handshake(ctx), -1);
+            assert_eq!(tls_error_code(ctx), TLS_ERROR_INTERNAL);
+            let mut buf = [0u8; 16];
+            assert_eq!(tls_read(ctx, buf.as_mut_ptr().cast(), buf.len()), -1);
+            assert_eq!(tls_error_code(ctx), TLS_ERROR_INTERNAL);
+            assert_eq!(tls_write(ctx, buf.as_ptr().cast(), buf.len()), -1);
+            assert_eq!(tls_error_code(ctx), TLS_ERROR_INTERNAL);
+            tls_free(ctx);
+            tls_config_free(cfg);
+        }
     }
 }

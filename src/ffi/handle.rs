@@ -48,6 +48,18 @@ pub fn ctx_mut<'a>(p: *mut Tls) -> Result<&'a mut Tls> {
     unsafe { p.as_mut() }.ok_or_else(|| super::boundary::null_arg("context"))
 }
 
+/// After a panic in an export on `p`: the context stays failed (or, for NULL, the thread's
+/// last error says what happened).
+pub fn ctx_poison(p: *mut Tls) {
+    match ctx_mut(p) {
+        Ok(t) => t.poison(),
+        Err(_) => super::boundary::set_last_error(&Error::new(
+            crate::error::Code::Internal,
+            "internal error: nbtls caught a panic",
+        )),
+    }
+}
+
 /// Frees a context handle.
 pub fn ctx_free(p: *mut Tls) {
     if !p.is_null() {

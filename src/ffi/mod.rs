@@ -1,4 +1,5 @@
-//! The C API: the only place with raw pointers, C names and `unsafe`.
+//! The C API: the only place with raw pointers from C and C names (`unsafe` is here and in
+//! crate::sys, the OS calls).
 //!
 //! Each exported function opens the panic boundary ([`boundary`]), turns its pointers into
 //! references or slices ([`handle`]), calls one method of the core and maps the result.
@@ -11,6 +12,7 @@
 pub mod boundary;
 pub mod handle;
 
+pub mod callback;
 pub mod config;
 pub mod config_util;
 pub mod conn;
@@ -18,10 +20,8 @@ pub mod conn_util;
 #[allow(dead_code)]
 pub mod consts;
 pub mod ctx;
+pub mod error;
 pub mod info;
-pub mod keylog;
-pub mod libtls;
-pub mod memory;
-pub mod sessions;
-pub mod tickets;
-pub mod transport;
+pub mod io;
+pub mod load;
+pub mod peer;

@@ -3,8 +3,8 @@
 The one timing check in `make test`, because the failure it catches is a timer: when a
 handshake ends on a read and nothing is written after it, the kernel delays its ACK of the
 peer's last flight (~40 ms on Linux), and the peer's next small write (the request) waits
-for that ACK under Nagle.  nbtls sets TCP_QUICKACK once after such a read (DESIGN.md,
-"Reads"); without it the median here is 44-51 ms, with it about a millisecond.  The check
+for that ACK under Nagle.  nbtls sets TCP_QUICKACK once after such a read (the README,
+"Latency: delayed ACKs after a quiet handshake"); without it the median here is 44-51 ms, with it about a millisecond.  The check
 is the median of RUNS connections below LIMIT_MS, so a slow machine or one slow run does not
 fail it but a 40 ms timer on every connection does.  No socket option is set anywhere: no
 TCP_NODELAY, default buffers.

@@ -3,7 +3,7 @@ request arrive in one TCP segment.
 
 poll-server --level finishes tls_handshake() and then waits for POLLIN before every
 tls_read(), as libevent servers and naive poll loops do.  That works only if the library
-leaves every record after the client's Finished in the socket (DESIGN.md, "Reads: never
+leaves every record after the client's Finished in the socket (the README, "Reading: never
 past the record in hand"): a library that took the request in with the Finished holds it
 where poll() cannot see it, and the server waits forever.  The client here is Python's ssl
 over a MemoryBIO, so the test decides what goes into each send(): the client's last flight

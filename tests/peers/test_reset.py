@@ -1,4 +1,4 @@
-"""The reset case against a real OpenSSL server (issue 4, DESIGN.md "End of stream").
+"""The reset case against a real OpenSSL server (the README's "End of stream").
 
 `openssl s_server` writes its TLS 1.3 tickets inside its handshake call, so they reach the
 client before the client has read anything. A client that writes a request and closes

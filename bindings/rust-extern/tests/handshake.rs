@@ -137,7 +137,7 @@ fn memory_transport_handshake_and_data() {
 /// Context pointers moved into the server thread.
 struct Send(*mut tls);
 // SAFETY: a connection is used by one thread at a time and may move between threads
-// (DESIGN.md); only the server thread touches it after the move.
+// (the README's "API conventions"); only the server thread touches it after the move.
 unsafe impl std::marker::Send for Send {}
 
 #[test]

@@ -1,29 +1,8 @@
-//! The fd and callback transports (system calls and C calls, so they live here).
-use std::ffi::c_void;
+//! The fd transport: a socket or a pair of fds, written without SIGPIPE reaching the
+//! program; and closing the fds nbtls creates.
 use std::io::{self, IoSlice};
 
 use crate::conn::transport::Transport;
-use crate::ffi::consts::{TLS_WANT_POLLIN, TLS_WANT_POLLOUT};
-use crate::ffi::ctx::Tls;
-
-/// libtls's read callback.
-pub type tls_read_cb = Option<
-    unsafe extern "C" fn(
-        ctx: *mut Tls,
-        buf: *mut c_void,
-        buflen: usize,
-        cb_arg: *mut c_void,
-    ) -> libc::ssize_t,
->;
-/// libtls's write callback.
-pub type tls_write_cb = Option<
-    unsafe extern "C" fn(
-        ctx: *mut Tls,
-        buf: *const c_void,
-        buflen: usize,
-        cb_arg: *mut c_void,
-    ) -> libc::ssize_t,
->;
 
 fn is_socket(fd: i32) -> bool {
     // SAFETY: fstat writes only into the zeroed stat we pass.
@@ -196,129 +175,8 @@ impl Transport for FdTransport {
     }
 }
 
-/// The caller's callbacks. They are called on the thread that drives the context.
-pub struct CbTransport {
-    read_cb: tls_read_cb,
-    write_cb: tls_write_cb,
-    arg: *mut c_void,
-    ctx: *mut Tls,
-}
-
-// SAFETY: the callbacks and their argument move with the context; the contract lets a
-// connection move between threads (one at a time), as libtls does.
-unsafe impl Send for CbTransport {}
-
-impl CbTransport {
-    /// A transport calling `read_cb`/`write_cb` with `arg` and the context pointer.
-    pub fn new(
-        read_cb: tls_read_cb,
-        write_cb: tls_write_cb,
-        arg: *mut c_void,
-        ctx: *mut Tls,
-    ) -> Self {
-        Self { read_cb, write_cb, arg, ctx }
-    }
-
-    fn check(n: isize, len: usize, what: &str) -> io::Result<usize> {
-        match n {
-            n if n >= 0 && (n as usize) <= len => Ok(n as usize),
-            n if n == TLS_WANT_POLLIN as isize || n == TLS_WANT_POLLOUT as isize => {
-                Err(io::ErrorKind::WouldBlock.into())
-            }
-            -1 => {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error().unwrap_or(0) == 0 {
-                    Err(io::Error::other(format!("{what} callback failed")))
-                } else {
-                    Err(e)
-                }
-            }
-            n => Err(io::Error::other(format!(
-                "{what} callback returned {n} for a {len}-byte buffer"
-            ))),
-        }
-    }
-}
-
-impl Transport for CbTransport {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let f = self.read_cb.ok_or_else(|| io::Error::other("no read callback"))?;
-        super::boundary::set_errno(0);
-        // SAFETY: the caller's callback, given a buffer of buf.len() writable bytes.
-        let n = unsafe { f(self.ctx, buf.as_mut_ptr().cast(), buf.len(), self.arg) };
-        Self::check(n, buf.len(), "read")
-    }
-
-    /// A batch of due ciphertext (a flight; released tickets and the record behind them)
-    /// reaches the callback in one call, so a callback that does one write(2) per call sends
-    /// it in one segment.
-    fn write(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let f = self.write_cb.ok_or_else(|| io::Error::other("no write callback"))?;
-        let mut parts = bufs.iter().filter(|b| !b.is_empty());
-        let mut joined = Vec::new();
-        let data: &[u8] = match (parts.next(), parts.next()) {
-            (None, _) => &[],
-            (Some(one), None) => one,
-            _ => {
-                joined.reserve_exact(bufs.iter().map(|b| b.len()).sum());
-                bufs.iter().for_each(|b| joined.extend_from_slice(b));
-                &joined
-            }
-        };
-        super::boundary::set_errno(0);
-        // SAFETY: the caller's callback, given data.len() readable bytes.
-        let n = unsafe { f(self.ctx, data.as_ptr().cast(), data.len(), self.arg) };
-        Self::check(n, data.len(), "write")
-    }
-}
-
 /// Closes an fd nbtls created.
 pub fn close_fd(fd: i32) {
     // SAFETY: closing an fd this library opened and still owns.
     unsafe { libc::close(fd) };
-}
-
-/// Resolves `host`/`port` and connects a blocking TCP socket to the first address that
-/// answers, as libtls does.
-pub fn tcp_connect(host: &str, port: &str) -> crate::error::Result<i32> {
-    use crate::error::Error;
-    let chost = std::ffi::CString::new(host).map_err(|_| Error::arg("host contains NUL"))?;
-    let cport = std::ffi::CString::new(port).map_err(|_| Error::arg("port contains NUL"))?;
-    // SAFETY: getaddrinfo with valid C strings and a zeroed hints struct; the list it returns
-    // is walked read-only and freed once.
-    unsafe {
-        let mut hints: libc::addrinfo = std::mem::zeroed();
-        hints.ai_family = libc::AF_UNSPEC;
-        hints.ai_socktype = libc::SOCK_STREAM;
-        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-        let rc = libc::getaddrinfo(chost.as_ptr(), cport.as_ptr(), &hints, &mut res);
-        if rc != 0 {
-            let msg =
-                std::ffi::CStr::from_ptr(libc::gai_strerror(rc)).to_string_lossy().into_owned();
-            return Err(Error::new(crate::error::Code::Io, format!("{host}:{port}: {msg}")));
-        }
-        let mut last = io::Error::from_raw_os_error(libc::ECONNREFUSED);
-        let mut ai = res;
-        let mut found = -1;
-        while !ai.is_null() {
-            let a = &*ai;
-            let fd = libc::socket(a.ai_family, a.ai_socktype | libc::SOCK_CLOEXEC, a.ai_protocol);
-            if fd >= 0 {
-                if libc::connect(fd, a.ai_addr, a.ai_addrlen) == 0 {
-                    found = fd;
-                    break;
-                }
-                last = io::Error::last_os_error();
-                libc::close(fd);
-            } else {
-                last = io::Error::last_os_error();
-            }
-            ai = a.ai_next;
-        }
-        libc::freeaddrinfo(res);
-        if found < 0 {
-            return Err(Error::io(&format!("connect to {host}:{port}"), &last));
-        }
-        Ok(found)
-    }
 }
