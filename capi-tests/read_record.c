@@ -184,6 +184,9 @@ level_triggered(struct tls_config *ccfg, struct tls *listener, int cbs)
 	REQUIRE_RC(client, tls_connect_cbs(client, cbsock_read, cbsock_write, &cs,
 	    "localhost"), 0);
 	server = accept_on(listener, fds[1], cbs, &ss);
+#ifdef CAPI_NBTLS
+	CHECK(tls_conn_group(client) == NULL && tls_conn_group(server) == NULL);
+#endif
 
 	for (int round = 0; round < 10000 && !(cdone && sdone); round++) {
 		if (!cdone) {
@@ -230,6 +233,21 @@ level_triggered(struct tls_config *ccfg, struct tls *listener, int cbs)
 			FAILF("server tls_read = %s: %s", capi_rc_name(n),
 			    capi_str(tls_error(server)));
 		resumed = tls_conn_session_resumed(server);
+#ifdef CAPI_NBTLS
+		{
+			/* the hybrid group on TLS 1.3; X25519 on TLS 1.2, whose resumption makes no
+			 * key exchange at all */
+			const char *g = tls_conn_group(server), *want = "X25519MLKEM768";
+
+			if (strcmp(tls_conn_version(server), "TLSv1.2") == 0)
+				want = resumed ? NULL : "X25519";
+			if (want == NULL ? g != NULL : g == NULL || strcmp(g, want) != 0)
+				FAILF("tls_conn_group = %s, expected %s", capi_str(g), capi_str(want));
+			CHECK(g == tls_conn_group(client) ||
+			    (g != NULL && tls_conn_group(client) != NULL &&
+				strcmp(g, tls_conn_group(client)) == 0));
+		}
+#endif
 		/* the reply comes back, and nothing more was read than that one record */
 		CHECK_RC(server, tls_write(server, "ok", 2), 2);
 		CHECK(readable_within(fds[0], POLL_MS));
