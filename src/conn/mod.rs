@@ -394,6 +394,15 @@ impl Conn {
         (self.eof == Eof::Truncated).then(truncated)
     }
 
+    /// Runs [`Conn::read`] and says which error its result leaves behind: a 0 at the end of
+    /// the stream after a bare EOF carries TRUNCATED (the read itself still succeeds unless
+    /// strict EOF made it fail); anything else carries none.
+    pub fn read_noting_eof(&mut self, buf: &mut [u8]) -> Step<(usize, Option<Error>)> {
+        let n = self.read(buf)?;
+        let note = if n == 0 && !buf.is_empty() { self.end_of_stream_error() } else { None };
+        Ok((n, note))
+    }
+
     /// What the handshake negotiated, once complete.
     pub fn info(&self) -> Option<&Info> {
         self.info.as_ref()

@@ -265,6 +265,25 @@ impl Tls {
         }
     }
 
+    /// As [`Tls::io`], for an operation whose success may leave an error behind (a 0 from
+    /// `tls_read` after a bare EOF): records that error after the call. Returns the C value.
+    pub fn io_noted(
+        &mut self,
+        op: impl FnOnce(&mut Conn) -> Step<(isize, Option<Error>)>,
+    ) -> isize {
+        let mut note = None;
+        let n = self.io(|c| {
+            op(c).map(|(n, e)| {
+                note = e;
+                n
+            })
+        });
+        if let Some(e) = note {
+            self.set_error(e);
+        }
+        n
+    }
+
     /// `tls_drain`: works on a failed connection too (a queued alert may still go out), so
     /// it does not go through [`Tls::io`]'s failure check.
     pub fn drain(&mut self, buf: &mut [u8]) -> isize {

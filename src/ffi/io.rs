@@ -43,15 +43,7 @@ pub unsafe extern "C" fn tls_read(ctx: *mut Tls, buf: *mut c_void, buflen: usize
         -1,
         io_end(match ctx_mut(ctx) {
             Ok(t) => match slice_mut(buf, buflen, "buf") {
-                Ok(b) => {
-                    let n = t.io(|c| c.read(b).map(|n| n as isize));
-                    if n == 0 && buflen > 0 {
-                        if let Some(e) = t.conn().and_then(|c| c.end_of_stream_error()) {
-                            t.set_error(e);
-                        }
-                    }
-                    n
-                }
+                Ok(b) => t.io_noted(|c| c.read_noting_eof(b).map(|(n, e)| (n as isize, e))),
                 Err(e) => {
                     t.clear_error();
                     t.track::<()>(Err(e)).map_or(-1, |_| 0)
