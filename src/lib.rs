@@ -4,6 +4,7 @@
 //! - [`config`]: the mutable settings `tls_config_*` edits, frozen into shared rustls configs;
 //! - [`conn`]: the safe nonblocking engine (handshake, read, write, flush, close, the WANT
 //!   derivation and the out-of-turn write schedule);
+//! - [`context`]: which calls a client, a listener and an accepted connection may make;
 //! - `ffi`: the exported C functions, the only place with raw pointers from C.
 //!
 //! `sys` holds the OS calls nbtls makes itself (the fd transport, TCP connect); it and `ffi`
@@ -17,6 +18,7 @@
 
 pub mod config;
 pub mod conn;
+pub mod context;
 pub mod error;
 pub mod kx;
 pub mod names;

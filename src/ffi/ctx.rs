@@ -8,23 +8,14 @@ use once_cell::sync::{Lazy, OnceCell};
 use crate::config::{Config, Snapshot};
 use crate::conn::transport::Transport;
 use crate::conn::{Conn, Step, Stop, Want};
+pub use crate::context::Kind;
+use crate::context::{check_servername, Side};
 use crate::error::{Code, Error, Result};
 use crate::ffi::boundary::{set_last_error, to_cstring};
 use crate::ffi::consts::{TLS_WANT_POLLIN, TLS_WANT_POLLOUT};
 
 /// libtls's default config, used by `tls_configure(ctx, NULL)` and unconfigured clients.
 pub static DEFAULT_CONFIG: Lazy<Arc<Config>> = Lazy::new(|| Arc::new(Config::default()));
-
-/// What a context is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Made by `tls_client()`.
-    Client,
-    /// Made by `tls_server()`: a listener.
-    Server,
-    /// Made by `tls_accept_*()`.
-    Accepted,
-}
 
 /// The C strings the `tls_conn_*` accessors return; they live as long as the connection.
 #[derive(Default)]
@@ -112,13 +103,9 @@ impl Tls {
 
     /// `tls_configure`: takes the config's snapshot for this context's role.
     pub fn configure(&self, cfg: &Config) -> Result<()> {
-        let snap = match self.kind {
-            Kind::Accepted => return Err(Error::state("cannot configure an accepted connection")),
-            Kind::Client if self.conn.is_some() => {
-                return Err(Error::state("cannot configure a client after it has connected"))
-            }
-            Kind::Client => cfg.client_snapshot()?,
-            Kind::Server => cfg.server_snapshot()?,
+        let snap = match self.kind.configure(self.conn.is_some())? {
+            Side::Client => cfg.client_snapshot()?,
+            Side::Server => cfg.server_snapshot()?,
         };
         self.set_snapshot(Some(snap));
         Ok(())
@@ -153,12 +140,7 @@ impl Tls {
 
     /// Starts a client connection over `io` (the handshake runs on the first I/O call).
     pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
-        if self.kind != Kind::Client {
-            return Err(Error::state("not a client context"));
-        }
-        if self.conn.is_some() {
-            return Err(Error::state("context is already connected (tls_reset it first)"));
-        }
+        self.kind.connect(self.conn.is_some())?;
         let snap = match self.current_snapshot() {
             Some(s) => s,
             None => {
@@ -167,10 +149,7 @@ impl Tls {
                 s
             }
         };
-        // As libtls: a NULL name needs noverifyname (noverifycert alone still checks names).
-        if servername.is_none() && snap.settings.checks.name {
-            return Err(Error::arg("server name not specified"));
-        }
+        check_servername(servername, snap.settings.checks.name)?;
         let client =
             snap.client.clone().ok_or_else(|| Error::state("context is not configured"))?;
         self.conn = Some(Conn::client(client, servername, io, &snap.settings)?);
@@ -179,9 +158,7 @@ impl Tls {
 
     /// Accepts a connection over `io` on this listener.
     pub fn accept(&self, io: Box<dyn Transport>) -> Result<Box<Tls>> {
-        if self.kind != Kind::Server {
-            return Err(Error::state("not a server context"));
-        }
+        self.kind.accept()?;
         let snap = self
             .current_snapshot()
             .ok_or_else(|| Error::state("server context is not configured (tls_configure)"))?;
@@ -203,9 +180,7 @@ impl Tls {
 
     /// `tls_set_ticket_policy` on an accepted connection.
     pub fn set_ticket_policy(&mut self, policy: crate::config::TicketPolicy) -> Result<()> {
-        if self.kind != Kind::Accepted {
-            return Err(Error::state("a ticket policy is set on an accepted connection"));
-        }
+        self.kind.ticket_policy()?;
         let quiet = self.current_snapshot().and_then(|s| s.server_no_tickets.clone());
         let conn = self.conn.as_mut().ok_or_else(|| Error::state("context is not connected"))?;
         conn.set_policy(policy, quiet)
@@ -245,11 +220,7 @@ impl Tls {
             return -1;
         }
         let Some(conn) = self.conn.as_mut() else {
-            let err = Error::state(match self.kind {
-                Kind::Server => "a server listener does no I/O: use tls_accept_* first",
-                _ => "context is not connected",
-            });
-            self.set_error(err);
+            self.set_error(self.kind.not_connected());
             return -1;
         };
         #[cfg(test)]

@@ -1,0 +1,118 @@
+//! The rules of a context's life: which calls a client, a server listener and an accepted
+//! connection may make, and when. The C layer asks these before it acts and only reports
+//! the answer.
+use crate::error::{Error, Result};
+
+/// What a context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Made by `tls_client()`.
+    Client,
+    /// Made by `tls_server()`: a listener.
+    Server,
+    /// Made by `tls_accept_*()`.
+    Accepted,
+}
+
+/// Which side of a config a context takes when it is configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The client snapshot.
+    Client,
+    /// The server snapshot.
+    Server,
+}
+
+impl Kind {
+    /// Whether this context may be configured now (`connected`: it has a connection).
+    ///
+    /// Returns the side of the config it takes, or WRONG_STATE for an accepted connection
+    /// and for a client that has already connected.
+    pub fn configure(self, connected: bool) -> Result<Side> {
+        match self {
+            Kind::Accepted => Err(Error::state("cannot configure an accepted connection")),
+            Kind::Client if connected => {
+                Err(Error::state("cannot configure a client after it has connected"))
+            }
+            Kind::Client => Ok(Side::Client),
+            Kind::Server => Ok(Side::Server),
+        }
+    }
+
+    /// Whether this context may start a client connection.
+    ///
+    /// Returns WRONG_STATE unless it is a client that is not connected yet.
+    pub fn connect(self, connected: bool) -> Result<()> {
+        if self != Kind::Client {
+            return Err(Error::state("not a client context"));
+        }
+        if connected {
+            return Err(Error::state("context is already connected (tls_reset it first)"));
+        }
+        Ok(())
+    }
+
+    /// Whether this context may accept connections.
+    ///
+    /// Returns WRONG_STATE unless it is a server listener.
+    pub fn accept(self) -> Result<()> {
+        if self != Kind::Server {
+            return Err(Error::state("not a server context"));
+        }
+        Ok(())
+    }
+
+    /// Whether this context may take a ticket policy of its own.
+    ///
+    /// Returns WRONG_STATE unless it is an accepted connection.
+    pub fn ticket_policy(self) -> Result<()> {
+        if self != Kind::Accepted {
+            return Err(Error::state("a ticket policy is set on an accepted connection"));
+        }
+        Ok(())
+    }
+
+    /// The error of an I/O call on this context while it has no connection.
+    pub fn not_connected(self) -> Error {
+        Error::state(match self {
+            Kind::Server => "a server listener does no I/O: use tls_accept_* first",
+            _ => "context is not connected",
+        })
+    }
+}
+
+/// Whether a client may connect with `servername` when names are checked (`check_name`):
+/// as in libtls, a missing name needs noverifyname (noverifycert alone still checks names).
+///
+/// Returns INVALID_ARGUMENT ("server name not specified") for a missing name that would be
+/// checked.
+pub fn check_servername(servername: Option<&str>, check_name: bool) -> Result<()> {
+    if servername.is_none() && check_name {
+        return Err(Error::arg("server name not specified"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    #[test]
+    fn each_kind_makes_only_its_own_calls() {
+        assert_eq!(Kind::Client.configure(false).unwrap(), Side::Client);
+        assert_eq!(Kind::Server.configure(true).unwrap(), Side::Server);
+        assert_eq!(Kind::Client.configure(true).unwrap_err().code, Code::WrongState);
+        assert_eq!(Kind::Accepted.configure(false).unwrap_err().code, Code::WrongState);
+        assert!(Kind::Client.connect(false).is_ok());
+        assert_eq!(Kind::Client.connect(true).unwrap_err().code, Code::WrongState);
+        assert_eq!(Kind::Server.connect(false).unwrap_err().code, Code::WrongState);
+        assert!(Kind::Server.accept().is_ok());
+        assert_eq!(Kind::Client.accept().unwrap_err().code, Code::WrongState);
+        assert!(Kind::Accepted.ticket_policy().is_ok());
+        assert_eq!(Kind::Server.ticket_policy().unwrap_err().code, Code::WrongState);
+        assert!(Kind::Server.not_connected().msg.contains("listener"));
+        assert_eq!(check_servername(None, true).unwrap_err().code, Code::InvalidArgument);
+        assert!(check_servername(None, false).is_ok());
+    }
+}
