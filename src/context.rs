@@ -93,6 +93,46 @@ pub fn check_servername(servername: Option<&str>, check_name: bool) -> Result<()
     Ok(())
 }
 
+/// Where `tls_connect` goes and which name it verifies.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TcpTarget<'a> {
+    /// The host to resolve.
+    pub host: &'a str,
+    /// The port: a number or a service name.
+    pub port: &'a str,
+}
+
+impl<'a> TcpTarget<'a> {
+    /// The target of `tls_connect(host, port)`: with no `port`, `host` is libtls's
+    /// "host:port" or "[v6]:port".
+    ///
+    /// Returns INVALID_ARGUMENT when there is no port and `host` is not of that form.
+    pub fn new(host: &'a str, port: Option<&'a str>) -> Result<Self> {
+        let (host, port) = match port {
+            Some(p) => (host, p),
+            None => split_host_port(host).ok_or_else(|| {
+                Error::arg(format!("no port given and '{host}' is not host:port"))
+            })?,
+        };
+        Ok(Self { host, port })
+    }
+
+    /// The server name to send and verify: `servername` when given, else the host.
+    pub fn servername(&self, servername: Option<&'a str>) -> &'a str {
+        servername.unwrap_or(self.host)
+    }
+}
+
+/// Splits libtls's "host:port" / "[v6]:port" form used when `port` is NULL.
+fn split_host_port(host: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = host.strip_prefix('[') {
+        let (h, p) = rest.split_once("]:")?;
+        return Some((h, p));
+    }
+    let (h, p) = host.rsplit_once(':')?;
+    (!h.contains(':')).then_some((h, p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +154,18 @@ mod tests {
         assert!(Kind::Server.not_connected().msg.contains("listener"));
         assert_eq!(check_servername(None, true).unwrap_err().code, Code::InvalidArgument);
         assert!(check_servername(None, false).is_ok());
+    }
+
+    #[test]
+    fn tcp_targets_follow_libtls() {
+        let t = |h, p| TcpTarget::new(h, p).map(|t| (t.host, t.port));
+        assert_eq!(t("example.org", Some("443")).unwrap(), ("example.org", "443"));
+        assert_eq!(t("example.org:443", None).unwrap(), ("example.org", "443"));
+        assert_eq!(t("[::1]:8443", None).unwrap(), ("::1", "8443"));
+        assert_eq!(t("::1", None).unwrap_err().code, Code::InvalidArgument);
+        assert_eq!(t("example.org", None).unwrap_err().code, Code::InvalidArgument);
+        let target = TcpTarget::new("a.example:1", None).unwrap();
+        assert_eq!(target.servername(None), "a.example");
+        assert_eq!(target.servername(Some("b.example")), "b.example");
     }
 }

@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 
 use crate::config::Config;
 use crate::conn::transport::Memory;
+use crate::context::TcpTarget;
 use crate::error::Error;
 use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
 use crate::ffi::config::parse_policy;
@@ -235,34 +236,15 @@ pub unsafe extern "C" fn tls_accept_cbs(
 
 fn connect_tcp(
     tls: &mut Tls,
-    ctx: *mut Tls,
     host: *const c_char,
     port: *const c_char,
     servername: *const c_char,
 ) -> crate::error::Result<()> {
     let host = crate::ffi::handle::cstr(host, "host")?;
-    let (host, port) = match opt_cstr(port, "port")? {
-        Some(p) => (host, p),
-        None => crate::sys::net::split_host_port(host)
-            .ok_or_else(|| Error::arg(format!("no port given and '{host}' is not host:port")))?,
-    };
-    let name = match opt_cstr(servername, "servername")? {
-        Some(n) => Some(n.to_owned()),
-        None => Some(host.to_owned()),
-    };
-    let fd = crate::sys::net::tcp_connect(host, port)?;
-    let _ = ctx;
-    let r = tls.connect(Box::new(FdTransport::new(fd, fd)), name.as_deref());
-    match r {
-        Ok(()) => {
-            tls.own_fd(fd);
-            Ok(())
-        }
-        Err(e) => {
-            crate::sys::fd::close_fd(fd);
-            Err(e)
-        }
-    }
+    let target = TcpTarget::new(host, opt_cstr(port, "port")?)?;
+    let name = target.servername(opt_cstr(servername, "servername")?);
+    let fd = crate::sys::net::tcp_connect(target.host, target.port)?;
+    tls.connect_owned_fd(fd, Box::new(FdTransport::new(fd, fd)), name)
 }
 
 /// Resolves `host` and connects a blocking TCP socket to `port` (a number or a service
@@ -302,7 +284,7 @@ fn connect_host(
     match ctx_mut(ctx) {
         Ok(t) => {
             t.clear_error();
-            let r = connect_tcp(t, ctx, host, port, servername);
+            let r = connect_tcp(t, host, port, servername);
             t.track(r).map_or(-1, |()| 0)
         }
         Err(e) => fail_null(e, -1),

@@ -186,8 +186,28 @@ impl Tls {
         conn.set_policy(policy, quiet)
     }
 
+    /// Starts a client connection over `io` on the socket `fd` nbtls created itself: the
+    /// context owns it from then on, and it is closed at once if the connection cannot start.
+    pub fn connect_owned_fd(
+        &mut self,
+        fd: i32,
+        io: Box<dyn Transport>,
+        servername: &str,
+    ) -> Result<()> {
+        match self.connect(io, Some(servername)) {
+            Ok(()) => {
+                self.own_fd(fd);
+                Ok(())
+            }
+            Err(e) => {
+                crate::sys::fd::close_fd(fd);
+                Err(e)
+            }
+        }
+    }
+
     /// Remembers a socket nbtls created itself, closed by `tls_close`/`tls_free`.
-    pub fn own_fd(&mut self, fd: i32) {
+    fn own_fd(&mut self, fd: i32) {
         self.owned_fd = Some(fd);
     }
 

@@ -1,15 +1,6 @@
-//! TCP for tls_connect: libtls's host:port form, name resolution and connecting.
+//! TCP for tls_connect: name resolution and connecting (the host:port form is
+//! `context::tcp_target`'s).
 use std::io;
-
-/// Splits libtls's "host:port" / "[v6]:port" form used when `port` is NULL.
-pub fn split_host_port(host: &str) -> Option<(&str, &str)> {
-    if let Some(rest) = host.strip_prefix('[') {
-        let (h, p) = rest.split_once("]:")?;
-        return Some((h, p));
-    }
-    let (h, p) = host.rsplit_once(':')?;
-    (!h.contains(':')).then_some((h, p))
-}
 
 /// Resolves `host`/`port` and connects a blocking TCP socket to the first address that
 /// answers, as libtls does.
