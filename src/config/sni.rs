@@ -9,7 +9,7 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::{SignatureAlgorithm, SignatureScheme};
 
-use crate::config::{pem, x509};
+use crate::config::{pem, x509, Config};
 use crate::error::{Error, Result};
 
 /// One certificate chain, its key and its OCSP staple, in PEM (the staple in DER).
@@ -21,6 +21,52 @@ pub struct Keypair {
     pub key_pem: Vec<u8>,
     /// The OCSP response to staple, if any.
     pub ocsp: Option<Vec<u8>>,
+}
+
+impl Keypair {
+    /// A certificate chain and key from PEM, checked for parsing (whether they match is
+    /// checked when a server config is built); an empty staple is none.
+    pub fn from_pem(cert_pem: Vec<u8>, key_pem: Vec<u8>, ocsp: Option<Vec<u8>>) -> Result<Self> {
+        pem::certs(&cert_pem, "certificate")?;
+        pem::key(&key_pem)?;
+        Ok(Self { cert_pem, key_pem, ocsp: ocsp.filter(|o| !o.is_empty()) })
+    }
+}
+
+impl Config {
+    /// Adds a keypair a server chooses by SNI; as in libtls, the first keypair of a config
+    /// without one becomes its default keypair.
+    pub fn add_keypair(&self, kp: Keypair) -> Result<()> {
+        self.edit(|s| {
+            if s.cert_pem.is_none() {
+                s.cert_pem = Some(kp.cert_pem);
+                s.key_pem = Some(kp.key_pem);
+                s.ocsp_staple = kp.ocsp;
+            } else {
+                s.keypairs.push(kp);
+            }
+            Ok(())
+        })
+    }
+
+    /// Replaces the default keypair, its staple included.
+    pub fn set_keypair(&self, kp: Keypair) -> Result<()> {
+        self.edit(|s| {
+            s.cert_pem = Some(kp.cert_pem);
+            s.key_pem = Some(kp.key_pem);
+            s.ocsp_staple = kp.ocsp;
+            Ok(())
+        })
+    }
+
+    /// Replaces the default certificate and key, leaving its staple as it is.
+    pub fn set_cert_and_key(&self, cert_pem: Vec<u8>, key_pem: Vec<u8>) -> Result<()> {
+        self.edit(|s| {
+            s.cert_pem = Some(cert_pem);
+            s.key_pem = Some(key_pem);
+            Ok(())
+        })
+    }
 }
 
 /// Chooses a certificate by server name.

@@ -214,11 +214,7 @@ pub unsafe extern "C" fn tls_config_set_keypair_file(
             pem::certs(&cert, "certificate file")?;
             let key = file(key_file, "key file")?;
             pem::key(&key)?;
-            c.edit(|s| {
-                s.cert_pem = Some(cert);
-                s.key_pem = Some(key);
-                Ok(())
-            })
+            c.set_cert_and_key(cert, key)
         })
     )
 }
@@ -241,11 +237,7 @@ pub unsafe extern "C" fn tls_config_set_keypair_mem(
             pem::certs(&cert, "certificate")?;
             let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
             pem::key(&key)?;
-            c.edit(|s| {
-                s.cert_pem = Some(cert);
-                s.key_pem = Some(key);
-                Ok(())
-            })
+            c.set_cert_and_key(cert, key)
         })
     )
 }
@@ -505,37 +497,6 @@ fn opt_file(path: *const c_char, what: &str) -> Result<Option<Vec<u8>>> {
     file(path, what).map(Some)
 }
 
-/// A certificate chain and key from PEM, checked for parsing (their match is checked by
-/// tls_configure).
-fn keypair(cert_pem: Vec<u8>, key_pem: Vec<u8>, ocsp: Option<Vec<u8>>) -> Result<Keypair> {
-    pem::certs(&cert_pem, "certificate")?;
-    pem::key(&key_pem)?;
-    Ok(Keypair { cert_pem, key_pem, ocsp: ocsp.filter(|o| !o.is_empty()) })
-}
-
-fn add_keypair(cfg: &Config, kp: Keypair) -> Result<()> {
-    cfg.edit(|s| {
-        if s.cert_pem.is_none() {
-            // libtls: the first keypair is the default one.
-            s.cert_pem = Some(kp.cert_pem);
-            s.key_pem = Some(kp.key_pem);
-            s.ocsp_staple = kp.ocsp;
-        } else {
-            s.keypairs.push(kp);
-        }
-        Ok(())
-    })
-}
-
-fn set_keypair(cfg: &Config, kp: Keypair) -> Result<()> {
-    cfg.edit(|s| {
-        s.cert_pem = Some(kp.cert_pem);
-        s.key_pem = Some(kp.key_pem);
-        s.ocsp_staple = kp.ocsp;
-        Ok(())
-    })
-}
-
 // ----- sessions and ticket keys -----
 
 /// Sets how many sessions the config's caches hold: a client's (one entry per server name)
@@ -693,9 +654,12 @@ pub unsafe extern "C" fn tls_config_add_keypair_file(
     boundary!(
         -1,
         setter(config, |c| {
-            let kp =
-                keypair(file(cert_file, "certificate file")?, file(key_file, "key file")?, None)?;
-            add_keypair(c, kp)
+            let kp = Keypair::from_pem(
+                file(cert_file, "certificate file")?,
+                file(key_file, "key file")?,
+                None,
+            )?;
+            c.add_keypair(kp)
         })
     )
 }
@@ -716,7 +680,7 @@ pub unsafe extern "C" fn tls_config_add_keypair_mem(
         setter(config, |c| {
             let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
             let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
-            add_keypair(c, keypair(cert, key, None)?)
+            c.add_keypair(Keypair::from_pem(cert, key, None)?)
         })
     )
 }
@@ -735,8 +699,8 @@ pub unsafe extern "C" fn tls_config_add_keypair_ocsp_file(
         -1,
         setter(config, |c| {
             let (cert, key) = (file(cert_file, "certificate file")?, file(key_file, "key file")?);
-            let kp = keypair(cert, key, opt_file(ocsp_staple_file, "OCSP staple file")?)?;
-            add_keypair(c, kp)
+            let kp = Keypair::from_pem(cert, key, opt_file(ocsp_staple_file, "OCSP staple file")?)?;
+            c.add_keypair(kp)
         })
     )
 }
@@ -760,7 +724,7 @@ pub unsafe extern "C" fn tls_config_add_keypair_ocsp_mem(
             let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
             let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
             let staple = slice(staple.cast::<c_void>(), staple_len, "OCSP staple")?.to_vec();
-            add_keypair(c, keypair(cert, key, Some(staple))?)
+            c.add_keypair(Keypair::from_pem(cert, key, Some(staple))?)
         })
     )
 }
@@ -779,7 +743,7 @@ pub unsafe extern "C" fn tls_config_set_keypair_ocsp_file(
         -1,
         setter(config, |c| {
             let (cert, key) = (file(cert_file, "certificate file")?, file(key_file, "key file")?);
-            set_keypair(c, keypair(cert, key, opt_file(staple_file, "OCSP staple file")?)?)
+            c.set_keypair(Keypair::from_pem(cert, key, opt_file(staple_file, "OCSP staple file")?)?)
         })
     )
 }
@@ -803,7 +767,7 @@ pub unsafe extern "C" fn tls_config_set_keypair_ocsp_mem(
             let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
             let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
             let staple = slice(staple.cast::<c_void>(), staple_len, "OCSP staple")?.to_vec();
-            set_keypair(c, keypair(cert, key, Some(staple))?)
+            c.set_keypair(Keypair::from_pem(cert, key, Some(staple))?)
         })
     )
 }
