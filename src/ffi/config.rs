@@ -11,9 +11,11 @@ use crate::config::{
     self, pem, suites, tickets, ClientAuth, Config, TicketPolicy, DEFAULT_CA_FILE,
 };
 use crate::error::{Code, Error, Result};
-use crate::ffi::boundary::{null_arg, set_last_error};
+use crate::ffi::boundary::set_last_error;
 use crate::ffi::config_util::{edit_setter, file, setter, void_edit, void_refuse};
-use crate::ffi::handle::{config_into_raw, config_ref, config_release, cstr, opt_cstr, slice};
+use crate::ffi::handle::{
+    config_into_raw, config_ref, config_release, cstr, opt_cstr, out_ref, slice,
+};
 use crate::policy;
 
 /// Creates a configuration with the defaults: TLS 1.2 and 1.3, certificates, names and times
@@ -274,18 +276,16 @@ pub unsafe extern "C" fn tls_config_parse_protocols(
     protostr: *const c_char,
 ) -> c_int {
     boundary!(-1, {
-        let r = (|| -> Result<u32> {
-            if protocols.is_null() {
-                return Err(null_arg("protocols"));
-            }
+        let r = (|| -> Result<(&mut u32, u32)> {
+            let out = out_ref(protocols, "protocols")?;
             let s = opt_cstr(protostr, "protocol string")?.unwrap_or("default");
-            policy::parse_protocols(s)
-                .ok_or_else(|| Error::arg(format!("invalid protocol string '{s}'")))
+            let v = policy::parse_protocols(s)
+                .ok_or_else(|| Error::arg(format!("invalid protocol string '{s}'")))?;
+            Ok((out, v))
         })();
         match r {
-            Ok(v) => {
-                // SAFETY: protocols was checked non-NULL and points to the caller's uint32_t.
-                unsafe { *protocols = v };
+            Ok((out, v)) => {
+                *out = v;
                 0
             }
             Err(e) => {

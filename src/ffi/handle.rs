@@ -116,12 +116,18 @@ fn check_len(len: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// The caller's variable behind the out-pointer `p` (`what` names it in the error), to be
+/// written once the call succeeds.
+///
+/// Returns INVALID_ARGUMENT for NULL.
+pub fn out_ref<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
+    // SAFETY: a non-NULL out-pointer points to the caller's variable of type T, valid for the
+    // call's duration; NULL is refused.
+    unsafe { p.as_mut() }.ok_or_else(|| super::boundary::null_arg(what))
+}
+
 /// Stores a new context handle through an out-pointer.
 pub fn put_ctx(out: *mut *mut Tls, t: Box<Tls>) -> Result<()> {
-    if out.is_null() {
-        return Err(super::boundary::null_arg("cctx"));
-    }
-    // SAFETY: out is non-NULL and points to a caller's `struct tls *` variable.
-    unsafe { *out = ctx_into_raw(t) };
+    *out_ref(out, "cctx")? = ctx_into_raw(t);
     Ok(())
 }

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use crate::config::pem;
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{null_arg, set_errno};
+use crate::ffi::boundary::set_errno;
 use crate::ffi::conn_util::fail_null;
-use crate::ffi::handle::cstr;
+use crate::ffi::handle::{cstr, out_ref};
 
 /// Reads `file`. With `password` NULL the contents are returned as they are; with a
 /// password the file must hold a private key, returned in PEM: an unencrypted key is
@@ -23,10 +23,8 @@ pub unsafe extern "C" fn tls_load_file(
     password: *mut c_char,
 ) -> *mut u8 {
     boundary!(std::ptr::null_mut(), {
-        let r = (|| -> Result<Vec<u8>> {
-            if len.is_null() {
-                return Err(null_arg("len"));
-            }
+        let r = (|| -> Result<(&mut usize, Vec<u8>)> {
+            let len = out_ref(len, "len")?;
             let path = cstr(file, "file")?;
             let bytes = std::fs::read(Path::new(path)).map_err(|e| {
                 let mut err = Error::io(&format!("failed to open {path}"), &e);
@@ -36,10 +34,10 @@ pub unsafe extern "C" fn tls_load_file(
             if !password.is_null() {
                 pem::key(&bytes).map_err(|e| Error::new(e.code, format!("{path}: {}", e.msg)))?;
             }
-            Ok(bytes)
+            Ok((len, bytes))
         })();
         match r {
-            Ok(bytes) => {
+            Ok((len, bytes)) => {
                 // SAFETY: malloc of at least one byte; a NULL result is checked.
                 let p = unsafe { libc::malloc(bytes.len().max(1)) }.cast::<u8>();
                 if p.is_null() {
@@ -49,11 +47,9 @@ pub unsafe extern "C" fn tls_load_file(
                         std::ptr::null_mut(),
                     );
                 }
-                // SAFETY: p has room for bytes.len() bytes; len was checked non-NULL.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
-                    *len = bytes.len();
-                }
+                // SAFETY: p has room for bytes.len() bytes.
+                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
+                *len = bytes.len();
                 p
             }
             Err(e) => {

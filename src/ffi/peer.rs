@@ -6,10 +6,9 @@ use std::ffi::{c_char, c_int, c_uchar};
 use crate::config;
 use crate::conn::peer::Peer;
 use crate::error::{Code, Error};
-use crate::ffi::boundary::null_arg;
 use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::Tls;
-use crate::ffi::handle::{cstr, ctx_ref};
+use crate::ffi::handle::{cstr, ctx_ref, out_ref};
 
 // ----- the peer's certificate -----
 
@@ -120,13 +119,13 @@ pub unsafe extern "C" fn tls_peer_cert_notafter(ctx: *mut Tls) -> libc::time_t {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_peer_cert_chain_pem(ctx: *mut Tls, len: *mut usize) -> *const u8 {
     boundary!(std::ptr::null(), {
-        if len.is_null() {
-            return fail_null(null_arg("len"), std::ptr::null());
-        }
+        let len = match out_ref(len, "len") {
+            Ok(l) => l,
+            Err(e) => return fail_null(e, std::ptr::null()),
+        };
         let (p, n) =
             with_peer(ctx, (std::ptr::null(), 0), |p| (p.chain_pem.as_ptr(), p.chain_pem.len()));
-        // SAFETY: len is non-NULL and points to the caller's size_t.
-        unsafe { *len = n };
+        *len = n;
         p
     })
 }
