@@ -449,35 +449,6 @@ int tls_config_parse_protocols(uint32_t *protocols, const char *protostr);
 int tls_config_set_alpn(struct tls_config *config, const char *alpn);
 
 /**
- * Turns off certificate verification, as libtls: a client accepts any chain and validity
- * time but still checks the server's name unless tls_config_insecure_noverifyname is also
- * set; a server that asks for client certificates (tls_config_verify_client or _optional)
- * accepts any one (self-signed, unknown issuer, expired) and loads no CA, leaving the
- * check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
- * Insecure.
- */
-void tls_config_insecure_noverifycert(struct tls_config *config);
-
-/**
- * Forgives only a name mismatch, on a client (a server checks no names): an untrusted or
- * expired certificate still fails. With it a client may connect with a NULL server name.
- * Insecure.
- */
-void tls_config_insecure_noverifyname(struct tls_config *config);
-
-/**
- * Forgives only a validity-time failure, of a server's certificate on a client and of a
- * client's certificate on a server: an untrusted chain or a wrong name still fails.
- * Insecure.
- */
-void tls_config_insecure_noverifytime(struct tls_config *config);
-
-/**
- * Turns certificate, name and time verification back on (the default).
- */
-void tls_config_verify(struct tls_config *config);
-
-/**
  * Sets the most ciphertext nbtls queues per connection and direction (default 65536).
  *
  * Returns 0, or -1 for a limit under 1024 bytes.
@@ -505,105 +476,116 @@ void tls_config_set_strict_eof(struct tls_config *config);
 int tls_config_set_read_ahead(struct tls_config *config, int read_ahead);
 
 /**
- * Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
- * ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
- * never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
- * attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
- * handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
- * writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
- *
- * Returns 0, or -1 for an unknown policy.
+ * Returns the path of the default CA bundle nbtls verifies against,
+ * "/etc/ssl/certs/ca-certificates.crt". The string is static.
  */
-int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
+const char *tls_default_ca_cert_file(void);
 
 /**
- * Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
+ * Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
+ * "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
+ * has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
+ * OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
+ * names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
+ * 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
+ * libtls, except those excluded with '!'. NULL means "secure".
  *
- * Returns 0, or -1 for a negative count or one over 16.
+ * Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
+ * nbtls has (TLS_ERROR_UNSUPPORTED).
  */
-int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
+int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
 
 /**
- * Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
- * are ignored and num_tickets apply).
+ * Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
+ * ignores them: rustls has no finite-field DHE suites, so none is ever used.
  *
- * Returns 0, or -1 for a negative count or one over 16.
+ * Returns 0, or -1 for any other string.
  */
-int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
+int tls_config_set_dheparams(struct tls_config *config, const char *params);
 
 /**
- * Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
- * default is 0). 0 means no tickets are issued at all.
+ * Sets the key exchange groups allowed, in preference order, from a list separated by ','
+ * or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
+ * "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
+ * "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
+ * OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
  *
- * Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
+ * Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
  */
-int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
+int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
 
 /**
- * Sets how many sessions the config's caches hold: a client's (one entry per server name)
- * and a server's session-ID cache (TLS 1.2 clients without tickets). Default 1024; 0 turns
- * both off. The caches are emptied; contexts configured afterwards use the new ones.
+ * Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
+ * "none" and "auto" mean the default groups.
+ *
+ * Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
+ */
+int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
+
+/**
+ * Makes a server choose the cipher suite by the client's preference order.
+ */
+void tls_config_prefer_ciphers_client(struct tls_config *config);
+
+/**
+ * Makes a server choose the cipher suite by its own preference order (the default).
+ */
+void tls_config_prefer_ciphers_server(struct tls_config *config);
+
+/**
+ * Wipes the private key from `config` (overwritten, then freed). Contexts already
+ * configured keep working; a later tls_configure of a server fails for want of a key, as
+ * with libtls.
+ */
+void tls_config_clear_keys(struct tls_config *config);
+
+/**
+ * Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
+ * by a privilege-separated process) does not arise: nbtls always checks that the key
+ * matches the certificate.
+ */
+void tls_config_skip_private_key_check(struct tls_config *config);
+
+/**
+ * Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
+ * error is sticky and makes tls_configure fail.
+ */
+void tls_config_use_fake_private_key(struct tls_config *config);
+
+/**
+ * Sets a callback that receives the secrets of every handshake of the contexts configured
+ * from `config` afterwards (clients and servers), one NSS key log line per call:
+ * "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
+ * for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+ * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
+ * CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
+ * who sees these lines can decrypt the connections: this is for debugging (the key log
+ * file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
+ * logging is off by default.
+ *
+ * The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
+ * handshake), on the calling thread; its calls are serialized, never concurrent, even when
+ * several threads run handshakes, so it must not run a handshake itself.
+ * `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
+ * until every context configured with it has been freed.
  *
  * Returns 0, or -1 for a NULL config.
  */
-int tls_config_set_session_cache_size(struct tls_config *config, size_t size);
+int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
 
 /**
- * Checks a file in which libtls keeps a client's session: `session_fd` must be a regular
- * file owned by the user with mode 0600, as libtls requires (-1 unsets it). The file is then
- * ignored: rustls cannot serialize a client session, so sessions stay in the config's
- * memory cache, shared by every context configured from it.
+ * Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
+ * SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
+ * the secrets of every handshake of the contexts configured from it are appended to that
+ * file, one NSS key log line each, ending with a newline (the format of
+ * tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
+ * SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
+ * logs nothing. A callback, if set, receives the same lines.
  *
- * Returns 0, or -1 if the fd cannot be examined or fails those checks.
+ * Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
+ * cannot be opened; a failed write later never fails a handshake.
  */
-int tls_config_set_session_fd(struct tls_config *config, int session_fd);
-
-/**
- * Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
- * sessions and tickets are resumed only by a server with the same context.
- *
- * Returns 0, or -1 if `len` is over 32 (TLS_ERROR_INVALID_ARGUMENT).
- */
-int tls_config_set_session_id(struct tls_config *config,
-                              const unsigned char *session_id,
-                              size_t len);
-
-/**
- * Adds a session ticket key of TLS_TICKET_KEY_SIZE (48) bytes, named by `keyrev`, so that
- * servers given the same keys resume each other's sessions. The newest key encrypts
- * tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
- * was added, and with no valid key no ticket is issued. Adding a key turns the config's
- * automatic rekeying off. It takes effect at once, also for contexts already configured.
- * A ticket resumes only on a server whose session ID context and client-certificate
- * settings (mode, CAs, CRLs, verify depth, insecure flags) equal those it was issued
- * under; elsewhere a full handshake follows. Tickets are nbtls's own format (README,
- * "Server resumption"), not libtls's or OpenSSL's.
- *
- * Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
- * with the same `keyrev`.
- */
-int tls_config_add_ticket_key(struct tls_config *config,
-                              uint32_t keyrev,
-                              unsigned char *key,
-                              size_t keylen);
-
-/**
- * Makes a server require a client certificate, verified against the config's CA
- * certificates (and CRLs) within the verify depth; the handshake fails without one. With
- * tls_config_insecure_noverifycert any certificate is accepted (still required) and the
- * program checks it (tls_peer_cert_hash). The CertificateRequest names no CAs, as libtls.
- * Sessions resume only where these settings are the same; a resumed session does not
- * verify its stored certificate again (README, "Server resumption").
- */
-void tls_config_verify_client(struct tls_config *config);
-
-/**
- * Makes a server ask for a client certificate: a client may send none, but one that is
- * sent must verify, unless tls_config_insecure_noverifycert: then any certificate
- * (self-signed, unknown issuer) is accepted and left to the program, which compares
- * tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
- */
-void tls_config_verify_client_optional(struct tls_config *config);
+int tls_config_set_keylog_file_from_env(struct tls_config *config);
 
 /**
  * Adds a certificate and key for SNI from two PEM files: a server chooses the first keypair
@@ -702,6 +684,136 @@ int tls_config_set_ocsp_staple_mem(struct tls_config *config, const uint8_t *sta
 void tls_config_ocsp_require_stapling(struct tls_config *config);
 
 /**
+ * Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
+ * ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
+ * never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
+ * attempt per call on sockets and the memory transport), TLS_TICKETS_IMMEDIATE (the
+ * handshake call returns 0 only once they are sent, as OpenSSL; can deadlock a client that
+ * writes a large request before reading) or TLS_TICKETS_NONE (no tickets).
+ *
+ * Returns 0, or -1 for an unknown policy.
+ */
+int tls_config_set_ticket_policy(struct tls_config *config, int ticket_policy);
+
+/**
+ * Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
+ *
+ * Returns 0, or -1 for a negative count or one over 16.
+ */
+int tls_config_set_num_tickets(struct tls_config *config, int num_tickets);
+
+/**
+ * Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
+ * are ignored and num_tickets apply).
+ *
+ * Returns 0, or -1 for a negative count or one over 16.
+ */
+int tls_config_set_max_tickets(struct tls_config *config, int max_tickets);
+
+/**
+ * Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
+ * default is 0). 0 means no tickets are issued at all.
+ *
+ * Returns 0, or -1 for a negative lifetime or one over 7 days (RFC 8446's limit).
+ */
+int tls_config_set_session_lifetime(struct tls_config *config, int lifetime);
+
+/**
+ * Sets how many sessions the config's caches hold: a client's (one entry per server name)
+ * and a server's session-ID cache (TLS 1.2 clients without tickets). Default 1024; 0 turns
+ * both off. The caches are emptied; contexts configured afterwards use the new ones.
+ *
+ * Returns 0, or -1 for a NULL config.
+ */
+int tls_config_set_session_cache_size(struct tls_config *config, size_t size);
+
+/**
+ * Checks a file in which libtls keeps a client's session: `session_fd` must be a regular
+ * file owned by the user with mode 0600, as libtls requires (-1 unsets it). The file is then
+ * ignored: rustls cannot serialize a client session, so sessions stay in the config's
+ * memory cache, shared by every context configured from it.
+ *
+ * Returns 0, or -1 if the fd cannot be examined or fails those checks.
+ */
+int tls_config_set_session_fd(struct tls_config *config, int session_fd);
+
+/**
+ * Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
+ * sessions and tickets are resumed only by a server with the same context.
+ *
+ * Returns 0, or -1 if `len` is over 32 (TLS_ERROR_INVALID_ARGUMENT).
+ */
+int tls_config_set_session_id(struct tls_config *config,
+                              const unsigned char *session_id,
+                              size_t len);
+
+/**
+ * Adds a session ticket key of TLS_TICKET_KEY_SIZE (48) bytes, named by `keyrev`, so that
+ * servers given the same keys resume each other's sessions. The newest key encrypts
+ * tickets, up to 3 older ones only decrypt; each is valid for the session lifetime after it
+ * was added, and with no valid key no ticket is issued. Adding a key turns the config's
+ * automatic rekeying off. It takes effect at once, also for contexts already configured.
+ * A ticket resumes only on a server whose session ID context and client-certificate
+ * settings (mode, CAs, CRLs, verify depth, insecure flags) equal those it was issued
+ * under; elsewhere a full handshake follows. Tickets are nbtls's own format (README,
+ * "Server resumption"), not libtls's or OpenSSL's.
+ *
+ * Returns 0 (also when re-adding the newest key), or -1 for a wrong length or another key
+ * with the same `keyrev`.
+ */
+int tls_config_add_ticket_key(struct tls_config *config,
+                              uint32_t keyrev,
+                              unsigned char *key,
+                              size_t keylen);
+
+/**
+ * Turns off certificate verification, as libtls: a client accepts any chain and validity
+ * time but still checks the server's name unless tls_config_insecure_noverifyname is also
+ * set; a server that asks for client certificates (tls_config_verify_client or _optional)
+ * accepts any one (self-signed, unknown issuer, expired) and loads no CA, leaving the
+ * check to the program (tls_peer_cert_hash). Handshake signatures are still checked.
+ * Insecure.
+ */
+void tls_config_insecure_noverifycert(struct tls_config *config);
+
+/**
+ * Forgives only a name mismatch, on a client (a server checks no names): an untrusted or
+ * expired certificate still fails. With it a client may connect with a NULL server name.
+ * Insecure.
+ */
+void tls_config_insecure_noverifyname(struct tls_config *config);
+
+/**
+ * Forgives only a validity-time failure, of a server's certificate on a client and of a
+ * client's certificate on a server: an untrusted chain or a wrong name still fails.
+ * Insecure.
+ */
+void tls_config_insecure_noverifytime(struct tls_config *config);
+
+/**
+ * Turns certificate, name and time verification back on (the default).
+ */
+void tls_config_verify(struct tls_config *config);
+
+/**
+ * Makes a server require a client certificate, verified against the config's CA
+ * certificates (and CRLs) within the verify depth; the handshake fails without one. With
+ * tls_config_insecure_noverifycert any certificate is accepted (still required) and the
+ * program checks it (tls_peer_cert_hash). The CertificateRequest names no CAs, as libtls.
+ * Sessions resume only where these settings are the same; a resumed session does not
+ * verify its stored certificate again (README, "Server resumption").
+ */
+void tls_config_verify_client(struct tls_config *config);
+
+/**
+ * Makes a server ask for a client certificate: a client may send none, but one that is
+ * sent must verify, unless tls_config_insecure_noverifycert: then any certificate
+ * (self-signed, unknown issuer) is accepted and left to the program, which compares
+ * tls_peer_cert_hash; tls_peer_cert_provided tells whether one was sent.
+ */
+void tls_config_verify_client_optional(struct tls_config *config);
+
+/**
  * Sets certificate revocation lists from a PEM file, checked (with webpki) for every
  * certificate of a peer's chain, as libtls does: a certificate revoked, or issued by a CA
  * without a CRL here, fails verification.
@@ -718,98 +830,6 @@ int tls_config_set_crl_file(struct tls_config *config, const char *crl_file);
 int tls_config_set_crl_mem(struct tls_config *config, const uint8_t *crl, size_t len);
 
 /**
- * Sets a callback that receives the secrets of every handshake of the contexts configured
- * from `config` afterwards (clients and servers), one NSS key log line per call:
- * "LABEL <client random hex> <secret hex>", NUL-terminated, without a newline — CLIENT_RANDOM
- * for TLS 1.2; CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
- * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and EXPORTER_SECRET for TLS 1.3 (and
- * CLIENT_EARLY_TRAFFIC_SECRET on a server resuming a session; 0-RTT stays off). Anyone
- * who sees these lines can decrypt the connections: this is for debugging (the key log
- * file of Wireshark and OpenSSL's `-keylogfile`). A NULL `cb` turns the callback off. Key
- * logging is off by default.
- *
- * The callback runs inside tls_handshake (or the tls_read/tls_write that drives the
- * handshake), on the calling thread; its calls are serialized, never concurrent, even when
- * several threads run handshakes, so it must not run a handshake itself.
- * `line` is valid only during the call; `arg` is passed back unchanged and must stay valid
- * until every context configured with it has been freed.
- *
- * Returns 0, or -1 for a NULL config.
- */
-int tls_config_set_keylog_cb(struct tls_config *config, tls_keylog_cb cb, void *arg);
-
-/**
- * Opts in to the SSLKEYLOGFILE convention: after this call, when the environment variable
- * SSLKEYLOGFILE names a file at the tls_configure that first uses `config` after a change,
- * the secrets of every handshake of the contexts configured from it are appended to that
- * file, one NSS key log line each, ending with a newline (the format of
- * tls_config_set_keylog_cb; the file is created with mode 0600). Without this call
- * SSLKEYLOGFILE is ignored: key logging is off by default. An unset or empty SSLKEYLOGFILE
- * logs nothing. A callback, if set, receives the same lines.
- *
- * Returns 0, or -1 for a NULL config. tls_configure fails, naming the file, when the file
- * cannot be opened; a failed write later never fails a handshake.
- */
-int tls_config_set_keylog_file_from_env(struct tls_config *config);
-
-/**
- * Returns the path of the default CA bundle nbtls verifies against,
- * "/etc/ssl/certs/ca-certificates.crt". The string is static.
- */
-const char *tls_default_ca_cert_file(void);
-
-/**
- * Sets the cipher suites allowed, in preference order. libtls's keywords "secure" (alias
- * "default"), "compat", "legacy" and "insecure" (alias "all") all select every suite nbtls
- * has (rustls offers only AEAD suites with ECDHE, so there are no weaker ones to add);
- * OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
- * names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
- * 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
- * libtls, except those excluded with '!'. NULL means "secure".
- *
- * Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
- * nbtls has (TLS_ERROR_UNSUPPORTED).
- */
-int tls_config_set_ciphers(struct tls_config *config, const char *ciphers);
-
-/**
- * Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
- * ignores them: rustls has no finite-field DHE suites, so none is ever used.
- *
- * Returns 0, or -1 for any other string.
- */
-int tls_config_set_dheparams(struct tls_config *config, const char *params);
-
-/**
- * Sets the key exchange groups allowed, in preference order, from a list separated by ','
- * or ':', names in any case: "X25519MLKEM768" (hybrid post-quantum, TLS 1.3 only),
- * "X25519", "P-256" (also "prime256v1", "secp256r1"), "P-384" ("secp384r1"). NULL,
- * "default" or "secure" means the default, X25519MLKEM768, X25519, P-256 and P-384. Curves
- * OpenSSL knows but nbtls lacks (P-521, P-224, X448) are skipped.
- *
- * Returns 0, or -1 for an unknown curve name or a list naming none nbtls supports.
- */
-int tls_config_set_ecdhecurves(struct tls_config *config, const char *curves);
-
-/**
- * Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
- * "none" and "auto" mean the default groups.
- *
- * Returns 0, or -1 for an unknown curve or a list (a ',' or ':' in `curve`).
- */
-int tls_config_set_ecdhecurve(struct tls_config *config, const char *curve);
-
-/**
- * Makes a server choose the cipher suite by the client's preference order.
- */
-void tls_config_prefer_ciphers_client(struct tls_config *config);
-
-/**
- * Makes a server choose the cipher suite by its own preference order (the default).
- */
-void tls_config_prefer_ciphers_server(struct tls_config *config);
-
-/**
  * Sets the most intermediate CA certificates a server's chain may have, as OpenSSL counts
  * them (default 6; a trust anchor the server sends along does not count). rustls's webpki
  * also caps a path at 6 intermediates, so depths over 6 act as 6.
@@ -817,26 +837,6 @@ void tls_config_prefer_ciphers_server(struct tls_config *config);
  * Returns 0, or -1 for a negative depth.
  */
 int tls_config_set_verify_depth(struct tls_config *config, int verify_depth);
-
-/**
- * Wipes the private key from `config` (overwritten, then freed). Contexts already
- * configured keep working; a later tls_configure of a server fails for want of a key, as
- * with libtls.
- */
-void tls_config_clear_keys(struct tls_config *config);
-
-/**
- * Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.
- * by a privilege-separated process) does not arise: nbtls always checks that the key
- * matches the certificate.
- */
-void tls_config_skip_private_key_check(struct tls_config *config);
-
-/**
- * Asks for a fake private key (libtls's privilege separation); not supported by nbtls: the
- * error is sticky and makes tls_configure fail.
- */
-void tls_config_use_fake_private_key(struct tls_config *config);
 
 /**
  * Initialises the library; kept for libtls compatibility (nbtls needs no initialisation).

@@ -8,7 +8,7 @@ use crate::conn::transport::Memory;
 use crate::context::TcpTarget;
 use crate::error::Error;
 use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
-use crate::ffi::config::parse_policy;
+use crate::ffi::config_sessions::parse_policy;
 use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
 use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx};

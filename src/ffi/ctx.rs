@@ -322,7 +322,8 @@ pub(crate) mod tests {
     use std::cell::Cell;
     use std::ffi::CStr;
 
-    use crate::ffi::config::{tls_config_free, tls_config_insecure_noverifycert, tls_config_new};
+    use crate::ffi::config::{tls_config_free, tls_config_new};
+    use crate::ffi::config_verify::tls_config_insecure_noverifycert;
     use crate::ffi::conn::{tls_client, tls_configure, tls_connect_mem, tls_free};
     use crate::ffi::consts::TLS_ERROR_INTERNAL;
     use crate::ffi::error::{tls_error, tls_error_code};

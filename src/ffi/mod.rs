@@ -14,7 +14,11 @@ pub mod handle;
 
 pub mod callback;
 pub mod config;
+pub mod config_keylog;
+pub mod config_keypairs;
+pub mod config_sessions;
 pub mod config_util;
+pub mod config_verify;
 pub mod conn;
 pub mod conn_util;
 #[allow(dead_code)]

@@ -57,7 +57,7 @@ ACCEPTED = {
     ("tls_reset", "ctx"): "NULL is a no-op",
     ("tls_unload_file", "buf"): "NULL is a no-op",
     ("tls_connect_mem", "servername"): "NULL servername with tls_config_insecure_noverifyname",
-    # as libtls, a NULL staple file means no OCSP staple (src/ffi/config.rs).
+    # as libtls, a NULL staple file means no OCSP staple (src/ffi/config_keypairs.rs).
     ("tls_config_add_keypair_ocsp_file", "ocsp_staple_file"): "NULL staple file: no OCSP staple",
     ("tls_config_set_keypair_ocsp_file", "staple_file"): "NULL staple file: no OCSP staple",
     ("tls_config_set_keylog_cb", "arg"): "the callback argument is the caller's",
