@@ -3,9 +3,11 @@
 //! Every operation returns `Ok` on success or a [`Stop`]: a WANT (the transport would block;
 //! call again when it is ready) or a failure. WANT is derived in [`want::derive`] only.
 mod accept;
+mod handshake;
 pub mod hello;
 mod memory;
 pub mod peer;
+mod read;
 pub mod records;
 pub mod schedule;
 pub mod state;
@@ -23,6 +25,7 @@ use rustls::{
 use crate::config::{Settings, TicketPolicy};
 use crate::error::{Code, Error};
 use accept::Pending;
+use read::Ahead;
 use records::Framer;
 use schedule::Schedule;
 use state::{Op, Phase};
@@ -466,7 +469,7 @@ impl Conn {
     /// Decrypted plaintext waiting to be read.
     pub fn pending_read(&mut self) -> usize {
         let plain = self.io_state().map(|s| s.plaintext_bytes_to_read()).unwrap_or(0);
-        plain + self.ahead.as_ref().map_or(0, |a| a.buf.len() - a.pos)
+        plain + self.ahead.as_ref().map_or(0, |a| a.remaining())
     }
 
     /// Ciphertext queued for the transport, held bytes excluded.
@@ -510,295 +513,6 @@ impl Conn {
             return Err(Stop::Fail(f.clone()));
         }
         Ok(state::check(self.phase, op)?)
-    }
-
-    fn drive_handshake(&mut self) -> Step<()> {
-        if self.phase != Phase::Handshaking {
-            return Ok(());
-        }
-        loop {
-            if !self.tls.is_handshaking() {
-                return self.complete_handshake();
-            }
-            // Each flight leaves in one write: queued bytes go before the next read, except
-            // a TLS 1.3 client's lone compatibility CCS, which waits for its Finished.
-            let write_blocked = match self.lone_ccs() {
-                true => false,
-                false => match self.flush_queue(Scope::Due) {
-                    Ok(()) => false,
-                    Err(Stop::Want(_)) => true,
-                    Err(f) => return Err(f),
-                },
-            };
-            // Keep reading while a handshake write would block: the peer may need us to
-            // read before it can read our flight (rustls queues a client's CCS mid-flight).
-            let read_blocked = match self.read_and_process()? {
-                Got::Blocked => true,
-                Got::Data => false,
-                Got::Eof => {
-                    if self.tls.is_handshaking() {
-                        return Err(self.fail(Error::new(
-                            Code::Closed,
-                            "handshake failed: the peer closed the connection",
-                        )));
-                    }
-                    false
-                }
-            };
-            // No progress unless the read brought something: wait, output first.
-            if read_blocked {
-                if let Some(w) = want::derive(write_blocked, read_blocked) {
-                    return Err(Stop::Want(w));
-                }
-            }
-        }
-    }
-
-    /// The step that completed the handshake queued in-turn bytes (sent now) or, on a TLS 1.3
-    /// server, tickets (held per policy; IMMEDIATE sends them before returning).
-    fn complete_handshake(&mut self) -> Step<()> {
-        let queued = self.queued();
-        self.flush_queue(Scope::Due)?;
-        if self.sched.policy == TicketPolicy::Immediate && self.sched.held() > 0 {
-            // Released, they are due: sent here, drained from the memory transport.
-            self.sched.release();
-            match self.flush_queue(Scope::All) {
-                Ok(()) => {}
-                // As in OpenSSL: a peer that has gone counts as having been sent the tickets.
-                Err(Stop::Fail(e)) if peer_gone(&e) => {
-                    self.failure = None;
-                    self.phase = Phase::Handshaking;
-                    self.sched.release();
-                }
-                Err(other) => return Err(other),
-            }
-        }
-        self.phase = Phase::Open;
-        self.info = Some(self.negotiated());
-        if self.is_server() {
-            // The client's name now lives in `info` only.
-            self.servername = None;
-        }
-        self.opportunistic();
-        if self.queued() == queued {
-            // The handshake ended on a read and nothing followed it: the peer's last flight
-            // is un-ACKed, and its next small write would wait for a delayed ACK under Nagle.
-            self.io.quick_ack();
-        } else if self.tls.protocol_version() == Some(ProtocolVersion::TLSv1_2) {
-            // A TLS 1.2 handshake that ended on our write (a client's resumption, a server's
-            // full handshake): the peer has nothing to send back, so it delays its ACK, and
-            // our next small write would wait for it under Nagle: push that write. (After
-            // a TLS 1.3 client's Finished servers send tickets, which carry the ACK, and a
-            // request sent at once would cross them and delay the answer instead.)
-            self.push_next_write = true;
-        }
-        Ok(())
-    }
-
-    fn negotiated(&self) -> Info {
-        let (version, cipher, cipher_bits) = crate::names::suite(&self.tls);
-        let servername = match &self.tls {
-            Connection::Server(s) => {
-                self.servername.clone().or_else(|| s.server_name().map(str::to_owned))
-            }
-            Connection::Client(_) => self.servername.clone(),
-        };
-        Info {
-            version,
-            cipher,
-            cipher_bits,
-            alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
-            servername,
-            resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
-            group: crate::names::group(&self.tls),
-        }
-    }
-
-    /// One read from the transport and the processing of what it brought. Bytes the
-    /// processing queues are classified here: out-of-turn ones join the held tail.
-    fn read_and_process(&mut self) -> Step<Got> {
-        match self.ingest(Source::Transport)? {
-            Ok(0) => Ok(Got::Eof),
-            Ok(_) => Ok(Got::Data),
-            Err(e) if would_block(&e) => Ok(Got::Blocked),
-            Err(e) => Err(self.fail(Error::io("read from transport", &e))),
-        }
-    }
-
-    /// Reads once from `src` into rustls (or the Acceptor) and, if that worked, processes
-    /// what came: the one path by which ciphertext enters the connection.
-    fn ingest(&mut self, src: Source<'_, '_>) -> Step<io::Result<usize>> {
-        let was_handshaking = self.tls.is_handshaking();
-        let before = self.queued();
-        let r = match src {
-            Source::Transport => self.read_record(false),
-            Source::Bytes(data) => Self::read_tls_into(&mut self.tls, &mut self.pending, data),
-        };
-        if r.is_ok() {
-            self.process(was_handshaking, before)?;
-        }
-        Ok(r)
-    }
-
-    /// Processes what was just read; bytes this queues are classified here: out-of-turn
-    /// ones join the held tail.
-    fn process(&mut self, was_handshaking: bool, before: usize) -> Step<()> {
-        if self.pending.is_some() {
-            return self.try_accept();
-        }
-        match self.tls.process_new_packets() {
-            Ok(st) => {
-                let added = st.tls_bytes_to_write().saturating_sub(before);
-                if added > 0 && self.out_of_turn(was_handshaking) {
-                    if self.peer_waits(was_handshaking) {
-                        self.reply_due = true;
-                        self.send_reply_now();
-                    } else {
-                        self.sched.hold(added);
-                    }
-                }
-                Ok(())
-            }
-            Err(e) => Err(self.fatal(Error::tls(&e))),
-        }
-    }
-
-    fn read_tls_into(
-        tls: &mut Connection,
-        pending: &mut Option<Box<Pending>>,
-        rd: &mut dyn io::Read,
-    ) -> io::Result<usize> {
-        match pending {
-            // The parser sees what the Acceptor reads (the read-path rewrite feeds it whole
-            // records with `feed_record` instead).
-            Some(p) => p.acceptor.read_tls(&mut hello::Tee { inner: rd, hello: &mut p.hello }),
-            None => tls.read_tls(rd),
-        }
-    }
-
-    /// Takes the next bytes of the current record from the transport, never more, and hands
-    /// them to rustls (or the Acceptor): the one read of the fd and callback transports.
-    /// `Ok(0)` is the transport's EOF. With `now` the read never blocks (`WouldBlock` where
-    /// the transport cannot promise that).
-    fn read_record(&mut self, now: bool) -> io::Result<usize> {
-        if self.read_ahead {
-            return self.read_ahead_record(now);
-        }
-        let partial = self.framer.partial_header().len();
-        if self.framer.at_boundary() || partial > 0 {
-            return self.read_header(partial, now);
-        }
-        // The rest of a body whose start (and header) rustls already has.
-        match self.framer.want() {
-            n if n <= 2048 => self.read_body::<2048>(None, n, now),
-            n => self.read_body::<{ records::MAX_RECORD }>(None, n, now),
-        }
-    }
-
-    /// Reads the rest of a record header. The header is kept until its body's first bytes
-    /// come, so rustls is handed whole records and its buffer stays small (a header alone
-    /// would make it grow its buffer by the header's 5 bytes, and shrink it again, per
-    /// record). A header with no body or an impossible length goes to rustls alone: it
-    /// refuses the record before anything more is read.
-    fn read_header(&mut self, got: usize, now: bool) -> io::Result<usize> {
-        let mut header = [0u8; records::HEADER];
-        header[..got].copy_from_slice(self.framer.partial_header());
-        let n = transport_read(&mut *self.io, &mut header[got..], now)?;
-        if n == 0 {
-            // A truncated header still reaches rustls, so the end reads as truncation.
-            Self::hand_over(&mut self.tls, &mut self.pending, &header[..got])?;
-            return Self::hand_eof(&mut self.tls, &mut self.pending);
-        }
-        self.framer.advance(&header[got..got + n]);
-        if got + n < records::HEADER {
-            return Ok(n);
-        }
-        let body = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        if body == 0 || body > records::MAX_BODY {
-            Self::hand_over(&mut self.tls, &mut self.pending, &header)?;
-            return Ok(n);
-        }
-        match body {
-            b if b <= 2048 => self.read_body::<{ 2048 + records::HEADER }>(Some(header), b, now),
-            b => self.read_body::<{ records::MAX_RECORD }>(Some(header), b, now),
-        }
-        .map(|m| n + m)
-    }
-
-    /// Reads up to `want` body bytes and hands them to rustls, behind `header` when it has
-    /// not had it yet. A body that is not there yet leaves the header with rustls alone.
-    fn read_body<const N: usize>(
-        &mut self,
-        header: Option<[u8; records::HEADER]>,
-        want: usize,
-        now: bool,
-    ) -> io::Result<usize> {
-        let mut buf = [0u8; N];
-        let off = header.map_or(0, |h| {
-            buf[..records::HEADER].copy_from_slice(&h);
-            records::HEADER
-        });
-        match transport_read(&mut *self.io, &mut buf[off..off + want], now) {
-            Ok(n) if n > 0 => {
-                self.framer.advance(&buf[off..off + n]);
-                Self::hand_over(&mut self.tls, &mut self.pending, &buf[..off + n])?;
-                Ok(n)
-            }
-            other => {
-                Self::hand_over(&mut self.tls, &mut self.pending, &buf[..off])?;
-                match other {
-                    Err(e) if off == 0 || !would_block(&e) => Err(e),
-                    // With the header handed over this read made progress; the body, or the
-                    // EOF, comes with the next one.
-                    _ if off > 0 => Ok(0),
-                    _ => Self::hand_eof(&mut self.tls, &mut self.pending),
-                }
-            }
-        }
-    }
-
-    /// Read-ahead: one read takes what the transport has (up to [`AHEAD`]); rustls is handed
-    /// it a record at a time, as reads without read-ahead would.
-    fn read_ahead_record(&mut self, now: bool) -> io::Result<usize> {
-        if self.ahead.is_none() {
-            let mut buf = vec![0u8; AHEAD];
-            let n = transport_read(&mut *self.io, &mut buf, now)?;
-            if n == 0 {
-                return Self::hand_eof(&mut self.tls, &mut self.pending);
-            }
-            buf.truncate(n);
-            self.ahead = Some(Box::new(Ahead { buf, pos: 0 }));
-        }
-        let a = self.ahead.as_mut().expect("filled above");
-        let rest = &a.buf[a.pos..];
-        let n = self.framer.advance(rest);
-        let r = Self::hand_over(&mut self.tls, &mut self.pending, &rest[..n]);
-        a.pos += n;
-        if a.pos == a.buf.len() {
-            // Nothing stays allocated while the connection is idle.
-            self.ahead = None;
-        }
-        r.map(|()| n)
-    }
-
-    /// Hands `bytes`, just read from the transport, to rustls (or the Acceptor) in full.
-    fn hand_over(
-        tls: &mut Connection,
-        pending: &mut Option<Box<Pending>>,
-        mut bytes: &[u8],
-    ) -> io::Result<()> {
-        while !bytes.is_empty() {
-            // 0 means rustls takes nothing more (after close_notify): the rest is discarded.
-            if Self::read_tls_into(tls, pending, &mut bytes)? == 0 {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// Tells rustls (or the Acceptor) that the transport ended.
-    fn hand_eof(tls: &mut Connection, pending: &mut Option<Box<Pending>>) -> io::Result<usize> {
-        Self::read_tls_into(tls, pending, &mut &[][..])
     }
 
     /// A TLS 1.3 client's compatibility ChangeCipherSpec, queued alone while the server's
@@ -976,24 +690,6 @@ impl Conn {
 
 /// The length of a ChangeCipherSpec record.
 const CCS_RECORD_LEN: usize = 6;
-
-/// Ciphertext read ahead (`tls_config_set_read_ahead`), handed to rustls from `pos` on.
-struct Ahead {
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-/// How much one read-ahead read asks for.
-const AHEAD: usize = 64 * 1024;
-
-/// One read from the transport; with `now`, one that never blocks.
-fn transport_read(io: &mut dyn Transport, buf: &mut [u8], now: bool) -> io::Result<usize> {
-    if now {
-        io.read_now(buf).unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
-    } else {
-        io.read(buf)
-    }
-}
 
 fn would_block(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
