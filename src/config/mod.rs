@@ -71,6 +71,11 @@ impl TicketPolicy {
             _ => return None,
         })
     }
+
+    /// The policy a TLS_TICKETS_* value names; INVALID_ARGUMENT for any other value.
+    pub fn parse(v: i32) -> Result<Self> {
+        Self::from_int(v).ok_or_else(|| Error::arg(format!("unknown ticket policy {v}")))
+    }
 }
 
 /// What a `tls_config` holds; edited by the setters.

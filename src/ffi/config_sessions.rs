@@ -7,11 +7,6 @@ use crate::error::{Error, Result};
 use crate::ffi::config_util::{edit_setter, setter};
 use crate::ffi::handle::slice;
 
-/// The ticket policy a TLS_TICKETS_* value names; INVALID_ARGUMENT for any other value.
-pub(super) fn parse_policy(v: c_int) -> crate::error::Result<TicketPolicy> {
-    TicketPolicy::from_int(v).ok_or_else(|| Error::arg(format!("unknown ticket policy {v}")))
-}
-
 /// Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
 /// ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
 /// never causes a reset), TLS_TICKETS_OPPORTUNISTIC (as DEFERRED, plus one non-blocking send
@@ -28,7 +23,7 @@ pub unsafe extern "C" fn tls_config_set_ticket_policy(
     boundary!(
         -1,
         edit_setter(config, |s| {
-            s.ticket_policy = parse_policy(ticket_policy)?;
+            s.ticket_policy = TicketPolicy::parse(ticket_policy)?;
             Ok(())
         })
     )

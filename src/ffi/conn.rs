@@ -8,7 +8,6 @@ use crate::conn::transport::Memory;
 use crate::context::TcpTarget;
 use crate::error::Error;
 use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
-use crate::ffi::config_sessions::parse_policy;
 use crate::ffi::conn_util::fail_null;
 use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
 use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx};
@@ -348,7 +347,8 @@ pub unsafe extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_i
         -1,
         match ctx_mut(ctx) {
             Ok(t) => {
-                let r = parse_policy(ticket_policy).and_then(|p| t.set_ticket_policy(p));
+                let r = crate::config::TicketPolicy::parse(ticket_policy)
+                    .and_then(|p| t.set_ticket_policy(p));
                 t.track(r).map_or(-1, |()| 0)
             }
             Err(e) => fail_null(e, -1),
