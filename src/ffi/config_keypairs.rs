@@ -8,6 +8,23 @@ use crate::error::{Error, Result};
 use crate::ffi::config_util::{file, setter, void_refuse};
 use crate::ffi::handle::slice;
 
+/// The keypair in the caller's PEM buffers, with the DER OCSP staple in `staple` if given.
+fn keypair_mem(
+    cert: *const u8,
+    cert_len: usize,
+    key: *const u8,
+    key_len: usize,
+    staple: Option<(*const u8, usize)>,
+) -> Result<Keypair> {
+    let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
+    let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
+    let staple = match staple {
+        Some((p, len)) => Some(slice(p.cast::<c_void>(), len, "OCSP staple")?.to_vec()),
+        None => None,
+    };
+    Keypair::from_pem(cert, key, staple)
+}
+
 /// A staple file: NULL means none, as in libtls.
 fn opt_file(path: *const c_char, what: &str) -> Result<Option<Vec<u8>>> {
     if path.is_null() {
@@ -58,11 +75,7 @@ pub unsafe extern "C" fn tls_config_add_keypair_mem(
 ) -> c_int {
     boundary!(
         -1,
-        setter(config, |c| {
-            let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
-            let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
-            c.add_keypair(Keypair::from_pem(cert, key, None)?)
-        })
+        setter(config, |c| { c.add_keypair(keypair_mem(cert, cert_len, key, key_len, None)?) })
     )
 }
 
@@ -102,10 +115,7 @@ pub unsafe extern "C" fn tls_config_add_keypair_ocsp_mem(
     boundary!(
         -1,
         setter(config, |c| {
-            let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
-            let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
-            let staple = slice(staple.cast::<c_void>(), staple_len, "OCSP staple")?.to_vec();
-            c.add_keypair(Keypair::from_pem(cert, key, Some(staple))?)
+            c.add_keypair(keypair_mem(cert, cert_len, key, key_len, Some((staple, staple_len)))?)
         })
     )
 }
@@ -145,10 +155,7 @@ pub unsafe extern "C" fn tls_config_set_keypair_ocsp_mem(
     boundary!(
         -1,
         setter(config, |c| {
-            let cert = slice(cert.cast::<c_void>(), cert_len, "certificate")?.to_vec();
-            let key = slice(key.cast::<c_void>(), key_len, "key")?.to_vec();
-            let staple = slice(staple.cast::<c_void>(), staple_len, "OCSP staple")?.to_vec();
-            c.set_keypair(Keypair::from_pem(cert, key, Some(staple))?)
+            c.set_keypair(keypair_mem(cert, cert_len, key, key_len, Some((staple, staple_len)))?)
         })
     )
 }
