@@ -71,6 +71,17 @@ fn anchor_keys(roots: &RootCertStore) -> Vec<Vec<u8>> {
     roots.roots.iter().map(|a| a.subject_public_key_info.to_vec()).collect()
 }
 
+/// With noverifytime, the time to verify again at: inside the validity window webpki
+/// reported for an expired or not-yet-valid certificate, so only time failures are
+/// forgiven. Any other failure, or the time check on, is the error itself.
+fn forgiven_time(checks: Checks, e: CertificateError) -> Result<UnixTime, Error> {
+    match e {
+        CertificateError::ExpiredContext { not_after, .. } if !checks.time => Ok(not_after),
+        CertificateError::NotValidYetContext { not_before, .. } if !checks.time => Ok(not_before),
+        other => Err(Error::InvalidCertificate(other)),
+    }
+}
+
 /// Whether `cert` carries a trust anchor's public key (only limits the depth count).
 fn is_anchor(keys: &[Vec<u8>], cert: &CertificateDer<'_>) -> bool {
     let der = cert.as_ref();
@@ -171,15 +182,7 @@ impl ServerCertVerifier for Verifier {
                     {
                         return Ok(ServerCertVerified::assertion())
                     }
-                    CertificateError::ExpiredContext { not_after, .. } if !self.checks.time => {
-                        now = not_after;
-                    }
-                    CertificateError::NotValidYetContext { not_before, .. }
-                        if !self.checks.time =>
-                    {
-                        now = not_before;
-                    }
-                    other => return Err(Error::InvalidCertificate(other)),
+                    other => now = forgiven_time(self.checks, other)?,
                 },
                 Err(other) => return Err(other),
             }
@@ -286,17 +289,7 @@ impl ClientCertVerifier for ClientVerifier {
         for _ in 0..8 {
             match inner.verify_client_cert(end_entity, intermediates, now) {
                 Ok(v) => return Ok(v),
-                Err(Error::InvalidCertificate(e)) => match e {
-                    CertificateError::ExpiredContext { not_after, .. } if !self.checks.time => {
-                        now = not_after;
-                    }
-                    CertificateError::NotValidYetContext { not_before, .. }
-                        if !self.checks.time =>
-                    {
-                        now = not_before;
-                    }
-                    other => return Err(Error::InvalidCertificate(other)),
-                },
+                Err(Error::InvalidCertificate(e)) => now = forgiven_time(self.checks, e)?,
                 Err(other) => return Err(other),
             }
         }
