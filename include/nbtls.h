@@ -470,7 +470,9 @@ void tls_config_set_strict_eof(struct tls_config *config);
  * for programs that always call tls_read() until TLS_WANT_POLLIN; it breaks programs that
  * wait for the fd to become readable before reading (level-triggered poll(2) or libevent
  * loops), because ciphertext read ahead is no longer in the kernel: such programs must
- * check tls_pending_read(), which counts it. The memory transport is unaffected.
+ * check tls_pending_read(), which counts it. The 64 KiB buffer belongs to the thread: a
+ * connection holds one only while bytes it read ahead are unread, and each thread that
+ * reads ahead keeps one spare. The memory transport is unaffected.
  * Returns 0, or -1 when `config` is NULL. Affects contexts configured afterwards.
  */
 int tls_config_set_read_ahead(struct tls_config *config, int read_ahead);

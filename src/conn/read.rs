@@ -150,22 +150,33 @@ impl Conn {
     /// it a record at a time, as reads without read-ahead would.
     pub(super) fn read_ahead_record(&mut self, now: bool) -> io::Result<usize> {
         if self.ahead.is_none() {
-            let mut buf = vec![0u8; AHEAD];
-            let n = transport_read(&mut *self.io, &mut buf, now)?;
+            let mut a = Ahead::take();
+            let n = match transport_read(&mut *self.io, &mut a.buf[..], now) {
+                Ok(n) => n,
+                Err(e) => {
+                    a.give_back();
+                    return Err(e);
+                }
+            };
             if n == 0 {
+                a.give_back();
                 return Self::hand_eof(&mut self.tls, &mut self.pending);
             }
-            buf.truncate(n);
-            self.ahead = Some(Box::new(Ahead { buf, pos: 0 }));
+            a.pos = 0;
+            a.end = n;
+            self.ahead = Some(a);
         }
         let a = self.ahead.as_mut().expect("filled above");
-        let rest = &a.buf[a.pos..];
+        let rest = &a.buf[a.pos..a.end];
         let n = self.framer.advance(rest);
         let r = Self::hand_over(&mut self.tls, &mut self.pending, &rest[..n]);
         a.pos += n;
-        if a.pos == a.buf.len() {
-            // Nothing stays allocated while the connection is idle.
-            self.ahead = None;
+        if a.pos == a.end {
+            // Nothing stays with the connection while it is idle: the buffer goes back to
+            // the thread's spare.
+            if let Some(a) = self.ahead.take() {
+                a.give_back();
+            }
         }
         r.map(|()| n)
     }
@@ -194,16 +205,40 @@ impl Conn {
     }
 }
 
-/// Ciphertext read ahead (`tls_config_set_read_ahead`), handed to rustls from `pos` on.
+/// Ciphertext read ahead (`tls_config_set_read_ahead`), handed to rustls from `pos` to
+/// `end`. Its buffer is [`AHEAD`] bytes, zeroed once: when a connection has handed all of
+/// it over, it becomes its thread's spare, which the next read-ahead read on that thread
+/// takes, so a read allocates and clears nothing in the steady state.
 pub(super) struct Ahead {
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
     pos: usize,
+    end: usize,
+}
+
+thread_local! {
+    /// One read-ahead buffer kept per thread between reads.
+    static SPARE: std::cell::Cell<Option<Box<Ahead>>> = const { std::cell::Cell::new(None) };
 }
 
 impl Ahead {
     /// The bytes read ahead and not yet handed to rustls.
     pub(super) fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
+    }
+
+    /// The thread's spare buffer, or a new one.
+    fn take() -> Box<Ahead> {
+        SPARE.with(std::cell::Cell::take).unwrap_or_else(|| {
+            Box::new(Ahead { buf: vec![0u8; AHEAD].into_boxed_slice(), pos: 0, end: 0 })
+        })
+    }
+
+    /// Keeps this (emptied) buffer as the thread's spare; freed if the thread has one.
+    fn give_back(mut self: Box<Self>) {
+        self.pos = 0;
+        self.end = 0;
+        // A thread that is exiting has no spare to keep: the buffer is freed.
+        let _ = SPARE.try_with(|s| s.set(Some(self)));
     }
 }
 
