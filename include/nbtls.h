@@ -490,7 +490,10 @@ const char *tls_default_ca_cert_file(void);
  * OpenSSL cipher strings ("ECDHE-RSA-AES128-GCM-SHA256:!CHACHA20", "HIGH:!aNULL", IANA
  * names) narrow that set. TLS 1.3 suites are governed by the string only when it names TLS
  * 1.3 ("TLSv1.3" or a TLS 1.3 suite); otherwise all three stay on, as with OpenSSL-based
- * libtls, except those excluded with '!'. NULL means "secure".
+ * libtls, except those excluded with '!'. NULL means "secure". The TLS 1.3 order is
+ * TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256 (libtls on
+ * OpenSSL puts AES-256 first: SHA-256 runs in hardware where SHA-384 does not, which makes
+ * handshakes cheaper); "TLS_AES_256_GCM_SHA384:TLSv1.3:TLSv1.2" restores libtls's order.
  *
  * Returns 0, or -1 for an unknown cipher name or keyword, or a string that selects no suite
  * nbtls has (TLS_ERROR_UNSUPPORTED).

@@ -107,7 +107,7 @@ fn matches(token: &str, s: &SupportedCipherSuite) -> Option<bool> {
 /// OpenSSL-based libtls whose cipher list governs TLS 1.2 only, except those an item with
 /// '!' excluded ("ALL:!CHACHA20" has no ChaCha20 suite at all).
 pub fn parse_ciphers(s: &str) -> Result<Vec<SupportedCipherSuite>> {
-    let all: Vec<SupportedCipherSuite> = ALL_CIPHER_SUITES.to_vec();
+    let all: Vec<SupportedCipherSuite> = crate::policy::cipher_suites();
     match s.to_ascii_lowercase().as_str() {
         "secure" | "default" | "compat" | "legacy" | "insecure" | "all" => return Ok(all),
         _ => {}
@@ -235,6 +235,23 @@ mod tests {
 
     fn names(s: &str) -> Vec<&'static str> {
         parse_ciphers(s).unwrap().iter().map(name).collect()
+    }
+
+    #[test]
+    fn tls13_prefers_aes128_then_aes256_then_chacha() {
+        let order =
+            ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+        for k in ["secure", "default", "ECDHE+AESGCM"] {
+            assert_eq!(names(k)[..3], order, "{k}");
+        }
+        let provider = crate::policy::provider();
+        let default: Vec<_> = provider.cipher_suites.iter().map(name).collect();
+        assert_eq!(default[..3], order);
+        assert_eq!(default.len(), ALL_CIPHER_SUITES.len());
+        // The README's way back to libtls's order, TLS 1.2 kept.
+        let libtls = names("TLS_AES_256_GCM_SHA384:TLSv1.3:TLSv1.2");
+        assert_eq!(libtls[..3], [order[1], order[0], order[2]]);
+        assert_eq!(libtls.len(), ALL_CIPHER_SUITES.len());
     }
 
     #[test]
