@@ -12,7 +12,8 @@ from collections import OrderedDict
 LIBS = ["nbtls", "rustls", "openssl", "libretls", "limit"]
 COLOURS = {"nbtls": "#1f6fb4", "rustls": "#e3772b", "openssl": "#3a9a3a", "libretls": "#a23b72"}
 HEADLINE = [  # the workloads of the table and the chart, in order
-    "handshake_full_p256", "handshake_full_p256_hybrid", "handshake_full_rsa2048", "handshake_resumed",
+    "handshake_full_p256", "handshake_full_p256_hybrid", "handshake_full_rsa2048",
+    "handshake_resumed", "handshake_resumed_aes256",
     "bulk_aes128gcm_16k", "bulk_aes256gcm_16k", "bulk_chacha20_16k",
     "bulk_aes128gcm_1k", "bulk_aes256gcm_1k", "bulk_chacha20_1k",
     "bulk_record_16k", "bulk_record_16k_ra", "reads_per_record", "reads_per_record_ra",

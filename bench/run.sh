@@ -24,7 +24,7 @@ else
 	ROUNDS=${BENCH_ROUNDS:-5} SECS=${BENCH_SECS:-0.3} RESULTS=${BENCH_RESULTS:-bench/results}
 fi
 LIBS=${BENCH_LIBS:-"nbtls libretls openssl rustls limit"}
-WORKLOADS=${BENCH_WORKLOADS:-"handshake_full_p256 handshake_full_p256_hybrid handshake_full_rsa2048 handshake_resumed \
+WORKLOADS=${BENCH_WORKLOADS:-"handshake_full_p256 handshake_full_p256_hybrid handshake_full_rsa2048 handshake_resumed handshake_resumed_aes256 \
 bulk_aes128gcm_16k bulk_aes256gcm_16k bulk_chacha20_16k \
 bulk_aes128gcm_1k bulk_aes256gcm_1k bulk_chacha20_1k bulk_record_16k bulk_record_16k_ra \
 req_resp_us latency_tcp_ms mem_per_conn"}

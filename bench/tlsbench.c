@@ -460,6 +460,10 @@ int main(int argc, char **argv)
 	} else if (strcmp(w, "handshake_resumed") == 0) {
 		setup(dir, 0, 1, NULL, "X25519");
 		run_handshakes(w, secs, 1);
+	} else if (strcmp(w, "handshake_resumed_aes256") == 0) {
+		/* The same with every library on OpenSSL's and rustls's default suite. */
+		setup(dir, 0, 1, "TLS_AES_256_GCM_SHA384", "X25519");
+		run_handshakes(w, secs, 1);
 	} else if (strcmp(w, "req_resp_us") == 0) {
 		setup(dir, 0, 0, NULL, "X25519");
 		run_req_resp(w, secs);
