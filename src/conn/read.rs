@@ -168,7 +168,14 @@ impl Conn {
         }
         let a = self.ahead.as_mut().expect("filled above");
         let rest = &a.buf[a.pos..a.end];
-        let n = self.framer.advance(rest);
+        let mut n = self.framer.advance(rest);
+        if n < rest.len() {
+            // The first byte of the next record goes along: rustls's buffer then never
+            // empties between records, and so is not shrunk to 4 KiB and grown again (and
+            // cleared) for every large record. The rest of that record is here or still in
+            // the transport, where poll(2) sees it.
+            n += self.framer.advance(&rest[n..=n]);
+        }
         let r = Self::hand_over(&mut self.tls, &mut self.pending, &rest[..n]);
         a.pos += n;
         if a.pos == a.end {
