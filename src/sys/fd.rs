@@ -38,7 +38,10 @@ pub struct FdTransport {
 impl FdTransport {
     /// A transport over `rfd` (read) and `wfd` (write), which may be the same socket.
     pub fn new(rfd: i32, wfd: i32) -> Self {
-        Self { rfd, wfd, rsock: is_socket(rfd), wsock: is_socket(wfd) }
+        let rsock = is_socket(rfd);
+        // One fstat for the usual case, a socket read and written through one fd.
+        let wsock = if wfd == rfd { rsock } else { is_socket(wfd) };
+        Self { rfd, wfd, rsock, wsock }
     }
 
     fn send(&mut self, bufs: &[IoSlice<'_>], flags: i32) -> io::Result<usize> {
