@@ -1,5 +1,6 @@
 //! What each `tls_config_*` setter accepts and what it stores: the rules behind the
 //! exports, which only turn C arguments into Rust ones and call these.
+use std::io;
 use std::path::PathBuf;
 
 use crate::config::{pem, suites, tickets, Config, Settings, TicketPolicy};
@@ -27,6 +28,45 @@ pub fn parse_protocols(s: Option<&str>) -> Result<u32> {
 pub fn check_session_id_len(len: usize) -> Result<()> {
     if len > tickets::SESSION_ID_SIZE {
         return Err(Error::arg("session ID too large"));
+    }
+    Ok(())
+}
+
+/// What `tls_config_set_session_fd` learns of a file from the OS (`fstat`), and who asks.
+pub struct FileFacts {
+    /// A regular file.
+    pub regular: bool,
+    /// Its owner's user ID.
+    pub owner: u32,
+    /// Its mode (type and permission bits).
+    pub mode: u32,
+    /// The calling process's user ID.
+    pub user: u32,
+}
+
+/// `tls_config_set_session_fd`'s rule, as libtls's: -1 unsets; any other fd must be a
+/// regular file owned by the user with mode 0600. `facts` asks the OS about `fd`, only when
+/// it is not -1. The file is then ignored (rustls cannot serialize a client session), so
+/// nothing is stored.
+pub fn check_session_fd(fd: i32, facts: impl FnOnce(i32) -> io::Result<FileFacts>) -> Result<()> {
+    if fd == -1 {
+        return Ok(());
+    }
+    let st = facts(fd).map_err(|e| Error::io("failed to stat session file", &e))?;
+    if !st.regular {
+        return Err(Error::arg("session file is not a regular file"));
+    }
+    if st.owner != st.user {
+        return Err(Error::arg(format!(
+            "session file has incorrect owner (uid {} != {})",
+            st.owner, st.user
+        )));
+    }
+    let mode = st.mode & 0o777;
+    if mode != 0o600 {
+        return Err(Error::arg(format!(
+            "session file has incorrect permissions ({mode:o} != 600)"
+        )));
     }
     Ok(())
 }
@@ -283,6 +323,19 @@ mod tests {
         assert_eq!(parse_protocols(Some("")).unwrap_err().msg, "invalid protocol string ''");
         assert_eq!(parse_protocols(None).unwrap(), policy::PROTOCOLS_DEFAULT);
         c.set_ocsp_staple(Vec::new()).unwrap();
+        let file =
+            |regular, owner, mode| move |_| Ok(FileFacts { regular, owner, mode, user: 1000 });
+        check_session_fd(-1, |_| -> io::Result<FileFacts> { panic!("-1 is not looked at") })
+            .unwrap();
+        check_session_fd(3, file(true, 1000, 0o100600)).unwrap();
+        let e = check_session_fd(3, file(false, 1000, 0o600)).unwrap_err();
+        assert_eq!(e.msg, "session file is not a regular file");
+        let e = check_session_fd(3, file(true, 0, 0o600)).unwrap_err();
+        assert_eq!(e.msg, "session file has incorrect owner (uid 0 != 1000)");
+        let e = check_session_fd(3, file(true, 1000, 0o100644)).unwrap_err();
+        assert_eq!(e.msg, "session file has incorrect permissions (644 != 600)");
+        let e = check_session_fd(3, |_| Err(io::Error::from_raw_os_error(libc::EBADF)));
+        assert!(e.unwrap_err().msg.starts_with("failed to stat session file"));
         assert!(c.settings().ocsp_staple.is_none());
     }
 }

@@ -3,9 +3,9 @@
 use std::ffi::{c_int, c_uchar, c_void};
 
 use crate::config::{setters, Config};
-use crate::error::{Error, Result};
 use crate::ffi::config_util::setter;
 use crate::ffi::handle::slice;
+use crate::sys;
 
 /// Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
 /// ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
@@ -82,37 +82,7 @@ pub unsafe extern "C" fn tls_config_set_session_fd(
     config: *mut Config,
     session_fd: c_int,
 ) -> c_int {
-    boundary!(-1, setter(config, |_| check_session_fd(session_fd)))
-}
-
-fn check_session_fd(fd: c_int) -> Result<()> {
-    if fd == -1 {
-        return Ok(());
-    }
-    // SAFETY: st is a plain struct fstat fills; fstat only reads the fd number.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: st is a valid, writable stat.
-    if unsafe { libc::fstat(fd, &mut st) } == -1 {
-        return Err(Error::io("failed to stat session file", &std::io::Error::last_os_error()));
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return Err(Error::arg("session file is not a regular file"));
-    }
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    if st.st_uid != uid {
-        return Err(Error::arg(format!(
-            "session file has incorrect owner (uid {} != {uid})",
-            st.st_uid
-        )));
-    }
-    let mode = st.st_mode & 0o777;
-    if mode != 0o600 {
-        return Err(Error::arg(format!(
-            "session file has incorrect permissions ({mode:o} != 600)"
-        )));
-    }
-    Ok(())
+    boundary!(-1, setter(config, |_| setters::check_session_fd(session_fd, sys::file::facts)))
 }
 
 /// Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
