@@ -75,7 +75,7 @@ pub unsafe extern "C" fn tls_config_set_ca_file(
     config: *mut Config,
     ca_file: *const c_char,
 ) -> c_int {
-    boundary!(-1, setter(config, |c| { c.set_ca_pem(file(ca_file, "CA file")?, "CA file") }))
+    boundary!(-1, setter(config, |c| c.set_ca_pem(file(ca_file, "CA file")?, "CA file")))
 }
 
 /// Sets the CA certificates from a directory: every file in it holding PEM certificates.
@@ -86,7 +86,7 @@ pub unsafe extern "C" fn tls_config_set_ca_path(
     config: *mut Config,
     ca_path: *const c_char,
 ) -> c_int {
-    boundary!(-1, setter(config, |c| { c.set_ca_path(PathBuf::from(cstr(ca_path, "CA path")?)) }))
+    boundary!(-1, setter(config, |c| c.set_ca_path(PathBuf::from(cstr(ca_path, "CA path")?))))
 }
 
 /// Sets the CA certificates from `len` bytes of PEM at `ca`.
@@ -100,7 +100,7 @@ pub unsafe extern "C" fn tls_config_set_ca_mem(
 ) -> c_int {
     boundary!(
         -1,
-        setter(config, |c| { c.set_ca_pem(slice(ca.cast::<c_void>(), len, "CA")?.to_vec(), "CA") })
+        setter(config, |c| c.set_ca_pem(slice(ca.cast::<c_void>(), len, "CA")?.to_vec(), "CA"))
     )
 }
 
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn tls_config_set_key_file(
     config: *mut Config,
     key_file: *const c_char,
 ) -> c_int {
-    boundary!(-1, setter(config, |c| { c.set_key_pem(file(key_file, "key file")?) }))
+    boundary!(-1, setter(config, |c| c.set_key_pem(file(key_file, "key file")?)))
 }
 
 /// Sets the private key from `len` bytes of PEM at `key`.
@@ -163,7 +163,7 @@ pub unsafe extern "C" fn tls_config_set_key_mem(
 ) -> c_int {
     boundary!(
         -1,
-        setter(config, |c| { c.set_key_pem(slice(key.cast::<c_void>(), len, "key")?.to_vec()) })
+        setter(config, |c| c.set_key_pem(slice(key.cast::<c_void>(), len, "key")?.to_vec()))
     )
 }
 
