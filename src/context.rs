@@ -1,7 +1,19 @@
 //! The rules of a context's life: which calls a client, a server listener and an accepted
-//! connection may make, and when. The C layer asks these before it acts and only reports
-//! the answer.
+//! connection may make, and when; and [`Context`], a context without its C face: the
+//! snapshot it was configured with, its connection and the socket nbtls made for it. The C
+//! layer (`ffi/ctx.rs`) wraps a `Context` with its error slot and C strings, and only
+//! reports the answers.
+use std::sync::{Arc, Mutex};
+
+use once_cell::sync::Lazy;
+
+use crate::config::{Config, Snapshot, TicketPolicy};
+use crate::conn::transport::Transport;
+use crate::conn::Conn;
 use crate::error::{Error, Result};
+
+/// libtls's default config, used by `tls_configure(ctx, NULL)` and unconfigured clients.
+pub static DEFAULT_CONFIG: Lazy<Arc<Config>> = Lazy::new(|| Arc::new(Config::default()));
 
 /// What a context is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +90,152 @@ impl Kind {
             Kind::Server => "a server listener does no I/O: use tls_accept_* first",
             _ => "context is not connected",
         })
+    }
+}
+
+/// One context (client, server listener or accepted connection): its kind, the snapshot
+/// it was configured with, its connection once it has one, and the socket `tls_connect`
+/// made for it (closed when the context is reset, closed or dropped).
+pub struct Context {
+    kind: Kind,
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+    conn: Option<Conn>,
+    owned_fd: Option<i32>,
+}
+
+impl Context {
+    /// A new context of `kind`, unconfigured.
+    pub fn new(kind: Kind) -> Self {
+        Self { kind, snapshot: Mutex::new(None), conn: None, owned_fd: None }
+    }
+
+    /// What this context is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// `tls_configure`: takes the snapshot of `cfg` (`None`: the default config) for this
+    /// context's role.
+    pub fn configure(&self, cfg: Option<&Config>) -> Result<()> {
+        let cfg = cfg.unwrap_or(&DEFAULT_CONFIG);
+        let snap = match self.kind.configure(self.conn.is_some())? {
+            Side::Client => cfg.client_snapshot()?,
+            Side::Server => cfg.server_snapshot()?,
+        };
+        self.set_snapshot(Some(snap));
+        Ok(())
+    }
+
+    fn current_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Swaps the snapshot whole (an accept racing it gets the old or the new one).
+    fn set_snapshot(&self, snap: Option<Arc<Snapshot>>) {
+        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = snap;
+    }
+
+    /// `tls_reset`: back to an unconfigured context of the same kind.
+    pub fn reset(&mut self) {
+        self.conn = None;
+        self.set_snapshot(None);
+        self.close_owned_fd();
+    }
+
+    /// Closes the socket nbtls created, if any (after `tls_close` finished, and on reset).
+    pub fn close_owned_fd(&mut self) {
+        if let Some(fd) = self.owned_fd.take() {
+            crate::sys::fd::close_fd(fd);
+        }
+    }
+
+    /// Starts a client connection over `io` (the handshake runs on the first I/O call); an
+    /// unconfigured client takes the default config.
+    pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
+        self.kind.connect(self.conn.is_some())?;
+        let snap = match self.current_snapshot() {
+            Some(s) => s,
+            None => {
+                let s = DEFAULT_CONFIG.client_snapshot()?;
+                self.set_snapshot(Some(s.clone()));
+                s
+            }
+        };
+        check_servername(servername, snap.settings.checks.name)?;
+        let client =
+            snap.client.clone().ok_or_else(|| Error::state("context is not configured"))?;
+        self.conn = Some(Conn::client(client, servername, io, &snap.settings)?);
+        Ok(())
+    }
+
+    /// Starts a client connection over `io` on the socket `fd` nbtls created itself: the
+    /// context owns it from then on, and it is closed at once if the connection cannot start.
+    pub fn connect_owned_fd(
+        &mut self,
+        fd: i32,
+        io: Box<dyn Transport>,
+        servername: &str,
+    ) -> Result<()> {
+        match self.connect(io, Some(servername)) {
+            Ok(()) => {
+                self.owned_fd = Some(fd);
+                Ok(())
+            }
+            Err(e) => {
+                crate::sys::fd::close_fd(fd);
+                Err(e)
+            }
+        }
+    }
+
+    /// Accepts a connection over `io` on this listener: a new accepted context sharing the
+    /// listener's current snapshot.
+    pub fn accept(&self, io: Box<dyn Transport>) -> Result<Context> {
+        self.kind.accept()?;
+        let snap = self
+            .current_snapshot()
+            .ok_or_else(|| Error::state("server context is not configured (tls_configure)"))?;
+        let server =
+            snap.server.clone().ok_or_else(|| Error::state("context is not configured"))?;
+        let conn = Conn::server(server, io, &snap.settings)?;
+        Ok(Context {
+            kind: Kind::Accepted,
+            snapshot: Mutex::new(Some(snap)),
+            conn: Some(conn),
+            owned_fd: None,
+        })
+    }
+
+    /// Replaces the transport of a connection not yet used (accept over callbacks).
+    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+        if let Some(c) = self.conn.as_mut() {
+            c.set_transport(io);
+        }
+    }
+
+    /// `tls_set_ticket_policy` on an accepted connection: `policy` is a TLS_TICKETS_* value.
+    pub fn set_ticket_policy(&mut self, policy: i32) -> Result<()> {
+        let policy = TicketPolicy::parse(policy)?;
+        self.kind.ticket_policy()?;
+        let quiet = self.current_snapshot().and_then(|s| s.server_no_tickets.clone());
+        let conn = self.conn.as_mut().ok_or_else(|| Error::state("context is not connected"))?;
+        conn.set_policy(policy, quiet)
+    }
+
+    /// The connection, once there is one.
+    pub fn conn(&self) -> Option<&Conn> {
+        self.conn.as_ref()
+    }
+
+    /// The connection, mutably.
+    pub fn conn_mut(&mut self) -> Option<&mut Conn> {
+        self.conn.as_mut()
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        self.close_owned_fd();
     }
 }
 

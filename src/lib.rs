@@ -7,8 +7,8 @@
 //! - [`context`]: which calls a client, a listener and an accepted connection may make;
 //! - `ffi`: the exported C functions, the only place with raw pointers from C.
 //!
-//! `sys` holds the OS calls nbtls makes itself (the fd transport, TCP connect); it and `ffi`
-//! are the only homes of `unsafe`.
+//! `sys` holds the OS calls nbtls makes itself (the fd transport, TCP connect, `fstat` of a
+//! session file); it and `ffi` are the only homes of `unsafe`, and it alone calls the OS.
 //!
 //! Beside them, [`names`] holds OpenSSL's names for suites, versions and groups, which both
 //! `config` (cipher strings) and `conn` (what was negotiated) use: `config` imports nothing

@@ -1,5 +1,5 @@
 //! Every exported function opens the panic boundary, and each `unsafe` block says why it is
-//! sound; `unsafe` appears only under src/ffi/ and src/sys/ (the OS calls).
+//! sound; `unsafe` appears only under src/ffi/ and src/sys/, and OS calls only under src/sys/.
 use std::path::PathBuf;
 
 fn sources(sub: &str) -> Vec<(PathBuf, String)> {
@@ -108,4 +108,37 @@ fn boundary_is_the_only_catch_unwind() {
             path.display()
         );
     }
+}
+
+/// The libc functions src/ffi/ may call: they are the C ABI's own contract (memory handed to
+/// the caller, errno), not OS calls. Everything else (fstat, getuid, sockets, sigmask,
+/// getaddrinfo) belongs in src/sys/.
+const FFI_LIBC_CALLS: [&str; 3] = ["malloc", "free", "__errno_location"];
+
+#[test]
+fn os_calls_only_in_sys() {
+    let mut seen = 0;
+    for (path, src) in sources("src/ffi") {
+        for (i, line) in src.lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            let mut rest = code;
+            while let Some(j) = rest.find("libc::") {
+                let after = &rest[j + 6..];
+                let name: String =
+                    after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if after[name.len()..].starts_with('(') {
+                    seen += 1;
+                    assert!(
+                        FFI_LIBC_CALLS.contains(&name.as_str()),
+                        "{}:{}: libc::{name} is an OS call: it belongs in src/sys/",
+                        path.display(),
+                        i + 1
+                    );
+                }
+                rest = &after[name.len()..];
+            }
+        }
+    }
+    // The scan finds the calls that are allowed, so it is looking at real code.
+    assert!(seen >= 3, "found only {seen} libc calls under src/ffi");
 }

@@ -3,7 +3,9 @@
 # the NAME section of exactly one page, every name there is exported, each page is named
 # after its first function (the file `make install` links the others to), every Xr to a tls_
 # page points at a name some page has, every SYNOPSIS prototype compiles beside the header's
-# (so a page cannot show a wrong signature), and `mandoc -Tlint -W warning` reports nothing.
+# (so a page cannot show a wrong signature), every page's RETURN VALUES gives the values the
+# header's comments say its functions return (tests/check-man-returns.py), and
+# `mandoc -Tlint -W warning` reports nothing.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -84,9 +86,11 @@ if ! ${CC:-cc} -std=c11 -Wall -Werror -Iinclude -fsyntax-only "$tmp/synopsis.c" 
 	cat "$tmp/cc"; echo "check-man: a SYNOPSIS disagrees with include/nbtls.h"; fail=1
 fi
 
+python3 tests/check-man-returns.py "$top" || fail=1
+
 if ! mandoc -Tlint -W warning man/*.3 > "$tmp/lint" 2>&1 || [ -s "$tmp/lint" ]; then
 	cat "$tmp/lint"; echo "check-man: mandoc -Tlint -W warning is not clean"; fail=1
 fi
 
 [ "$fail" -eq 0 ] || exit 1
-echo "check-man: $(ls man/*.3 | wc -l) pages name all $(wc -l < capi-tests/symbols.txt) exported functions; prototypes match the header; mandoc lint clean"
+echo "check-man: $(ls man/*.3 | wc -l) pages name all $(wc -l < capi-tests/symbols.txt) exported functions; prototypes and return values match the header; mandoc lint clean"

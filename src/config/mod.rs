@@ -6,6 +6,7 @@
 pub mod binding;
 pub mod keylog;
 pub mod pem;
+pub mod setters;
 pub mod sni;
 pub mod suites;
 pub mod tickets;

@@ -15,6 +15,24 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// `tls_load_file`: the contents of the file at `path`. With a password (`password`) the
+/// file must hold a private key (an unencrypted one: nbtls does not decrypt PEM keys), and
+/// its contents are returned as they are.
+///
+/// Returns INVALID_ARGUMENT, with the OS error's errno, when the file cannot be read, and
+/// the key's error prefixed with `path` when it holds no usable key.
+pub fn load_file(path: &str, password: bool) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(Path::new(path)).map_err(|e| {
+        let mut err = Error::io(&format!("failed to open {path}"), &e);
+        err.code = crate::error::Code::InvalidArgument;
+        err
+    })?;
+    if password {
+        key(&bytes).map_err(|e| Error::new(e.code, format!("{path}: {}", e.msg)))?;
+    }
+    Ok(bytes)
+}
+
 /// Parses every certificate in a PEM buffer; at least one is required.
 pub fn certs(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
     let certs: std::result::Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();

@@ -1,7 +1,12 @@
 //! Driving the handshake: each flight in one write, reading while a write would block, and
 //! what completion does (in-turn bytes sent, a TLS 1.3 server's tickets held or sent per
 //! policy, the Nagle push) and records (the negotiated parameters).
-use super::*;
+use rustls::{Connection, ProtocolVersion};
+
+use super::state::Phase;
+use super::{peer_gone, want, Conn, Got, Info, Scope, Step, Stop};
+use crate::config::TicketPolicy;
+use crate::error::{Code, Error};
 
 impl Conn {
     pub(super) fn drive_handshake(&mut self) -> Step<()> {

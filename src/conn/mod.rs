@@ -603,6 +603,8 @@ fn truncated() -> Error {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_calls;
+#[cfg(test)]
 mod tests_conformance;
 #[cfg(test)]
 mod tests_pq;

@@ -1,6 +1,13 @@
 //! The read path: the one way ciphertext enters a connection (from the transport, read
 //! ahead, or fed), a record at a time over fds and callbacks, and its processing.
-use super::*;
+use std::io;
+
+use rustls::Connection;
+
+use super::accept::Pending;
+use super::transport::Transport;
+use super::{hello, records, would_block, Conn, Got, Source, Step};
+use crate::error::Error;
 
 impl Conn {
     /// One read from the transport and the processing of what it brought. Bytes the

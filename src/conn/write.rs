@@ -1,7 +1,12 @@
 //! The write side: which queued bytes are out-of-turn, flushing the send queue up to a
 //! scope, the one non-blocking attempt to send an answer the peer waits for, and
 //! OPPORTUNISTIC's attempt to send held bytes.
-use super::*;
+use rustls::ProtocolVersion;
+
+use super::transport::Output;
+use super::{want, would_block, Conn, Scope, Step, Stop};
+use crate::config::TicketPolicy;
+use crate::error::{Code, Error};
 
 impl Conn {
     /// A TLS 1.3 client's compatibility ChangeCipherSpec, queued alone while the server's

@@ -7,14 +7,13 @@ use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::{pem, suites, Config, DEFAULT_CA_FILE};
+use crate::config::{pem, setters, Config, Settings, DEFAULT_CA_FILE};
 use crate::error::{Code, Error, Result};
 use crate::ffi::boundary::set_last_error;
 use crate::ffi::config_util::{file, setter, void_edit, void_refuse};
 use crate::ffi::handle::{
     config_into_raw, config_ref, config_release, cstr, opt_cstr, out_ref, slice,
 };
-use crate::policy;
 
 /// Creates a configuration with the defaults: TLS 1.2 and 1.3, certificates, names and times
 /// verified against the system trust store, tickets on (policy DEFERRED, 2 tickets, 7200 s).
@@ -76,14 +75,7 @@ pub unsafe extern "C" fn tls_config_set_ca_file(
     config: *mut Config,
     ca_file: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let bytes = file(ca_file, "CA file")?;
-            pem::certs(&bytes, "CA file")?;
-            c.edit(|s| Ok(s.ca_pem = Some(bytes)))
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ca_pem(file(ca_file, "CA file")?, "CA file")))
 }
 
 /// Sets the CA certificates from a directory: every file in it holding PEM certificates.
@@ -94,13 +86,7 @@ pub unsafe extern "C" fn tls_config_set_ca_path(
     config: *mut Config,
     ca_path: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let p = PathBuf::from(cstr(ca_path, "CA path")?);
-            c.edit(|s| Ok(s.ca_path = Some(p)))
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ca_path(PathBuf::from(cstr(ca_path, "CA path")?))))
 }
 
 /// Sets the CA certificates from `len` bytes of PEM at `ca`.
@@ -114,11 +100,7 @@ pub unsafe extern "C" fn tls_config_set_ca_mem(
 ) -> c_int {
     boundary!(
         -1,
-        setter(config, |c| {
-            let bytes = slice(ca.cast::<c_void>(), len, "CA")?.to_vec();
-            pem::certs(&bytes, "CA")?;
-            c.edit(|s| Ok(s.ca_pem = Some(bytes)))
-        })
+        setter(config, |c| c.set_ca_pem(slice(ca.cast::<c_void>(), len, "CA")?.to_vec(), "CA"))
     )
 }
 
@@ -133,9 +115,7 @@ pub unsafe extern "C" fn tls_config_set_cert_file(
     boundary!(
         -1,
         setter(config, |c| {
-            let bytes = file(cert_file, "certificate file")?;
-            pem::certs(&bytes, "certificate file")?;
-            c.edit(|s| Ok(s.cert_pem = Some(bytes)))
+            c.set_cert_pem(file(cert_file, "certificate file")?, "certificate file")
         })
     )
 }
@@ -152,9 +132,10 @@ pub unsafe extern "C" fn tls_config_set_cert_mem(
     boundary!(
         -1,
         setter(config, |c| {
-            let bytes = slice(cert.cast::<c_void>(), len, "certificate")?.to_vec();
-            pem::certs(&bytes, "certificate")?;
-            c.edit(|s| Ok(s.cert_pem = Some(bytes)))
+            c.set_cert_pem(
+                slice(cert.cast::<c_void>(), len, "certificate")?.to_vec(),
+                "certificate",
+            )
         })
     )
 }
@@ -168,14 +149,7 @@ pub unsafe extern "C" fn tls_config_set_key_file(
     config: *mut Config,
     key_file: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let bytes = file(key_file, "key file")?;
-            pem::key(&bytes)?;
-            c.edit(|s| Ok(s.key_pem = Some(bytes)))
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_key_pem(file(key_file, "key file")?)))
 }
 
 /// Sets the private key from `len` bytes of PEM at `key`.
@@ -189,11 +163,7 @@ pub unsafe extern "C" fn tls_config_set_key_mem(
 ) -> c_int {
     boundary!(
         -1,
-        setter(config, |c| {
-            let bytes = slice(key.cast::<c_void>(), len, "key")?.to_vec();
-            pem::key(&bytes)?;
-            c.edit(|s| Ok(s.key_pem = Some(bytes)))
-        })
+        setter(config, |c| c.set_key_pem(slice(key.cast::<c_void>(), len, "key")?.to_vec()))
     )
 }
 
@@ -249,15 +219,7 @@ pub unsafe extern "C" fn tls_config_set_keypair_mem(
 /// Returns 0, or -1 for bits libtls does not define.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_config_set_protocols(config: *mut Config, protocols: u32) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            if protocols & !policy::PROTOCOLS_ALL != 0 {
-                return Err(Error::arg(format!("unknown protocol bits 0x{protocols:x}")));
-            }
-            c.edit(|s| Ok(s.protocols = protocols))
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_protocols(protocols)))
 }
 
 /// Parses a libtls protocol string into `*protocols`, exactly as libtls does: names
@@ -276,9 +238,7 @@ pub unsafe extern "C" fn tls_config_parse_protocols(
     boundary!(-1, {
         let r = (|| -> Result<(&mut u32, u32)> {
             let out = out_ref(protocols, "protocols")?;
-            let s = opt_cstr(protostr, "protocol string")?.unwrap_or("default");
-            let v = policy::parse_protocols(s)
-                .ok_or_else(|| Error::arg(format!("invalid protocol string '{s}'")))?;
+            let v = setters::parse_protocols(opt_cstr(protostr, "protocol string")?)?;
             Ok((out, v))
         })();
         match r {
@@ -300,20 +260,7 @@ pub unsafe extern "C" fn tls_config_parse_protocols(
 /// Returns 0, or -1 for NULL, an empty name or a name over 255 bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c_char) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let s = cstr(alpn, "ALPN")?;
-            let mut list = Vec::new();
-            for p in s.split(',') {
-                if p.is_empty() || p.len() > 255 {
-                    return Err(Error::arg(format!("invalid ALPN list '{s}'")));
-                }
-                list.push(p.as_bytes().to_vec());
-            }
-            c.edit(|st| Ok(st.alpn = list))
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_alpn(cstr(alpn, "ALPN")?)))
 }
 
 /// Sets the most ciphertext nbtls queues per connection and direction (default 65536).
@@ -321,15 +268,7 @@ pub unsafe extern "C" fn tls_config_set_alpn(config: *mut Config, alpn: *const c
 /// Returns 0, or -1 for a limit under 1024 bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_config_set_buffer_limit(config: *mut Config, limit: usize) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            if limit < 1024 {
-                return Err(Error::arg("buffer limit must be at least 1024 bytes"));
-            }
-            c.edit(|s| Ok(s.buffer_limit = limit))
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_buffer_limit(limit)))
 }
 
 /// Makes a bare EOF (the peer's transport ends without close_notify) fail tls_read with -1
@@ -388,16 +327,7 @@ pub unsafe extern "C" fn tls_config_set_ciphers(
     config: *mut Config,
     ciphers: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let list = suites::parse_ciphers(opt_cstr(ciphers, "ciphers")?.unwrap_or("secure"))?;
-            c.edit(|s| {
-                s.ciphers = Some(list);
-                Ok(())
-            })
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ciphers(opt_cstr(ciphers, "ciphers")?)))
 }
 
 /// Accepts libtls's DHE parameter choices ("none", "auto", "legacy"; NULL means "none") and
@@ -409,15 +339,7 @@ pub unsafe extern "C" fn tls_config_set_dheparams(
     config: *mut Config,
     params: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |_| match opt_cstr(params, "DHE parameters")? {
-            None => Ok(()),
-            Some(p) if ["none", "auto", "legacy"].iter().any(|k| p.eq_ignore_ascii_case(k)) =>
-                Ok(()),
-            Some(p) => Err(Error::arg(format!("invalid dhe param '{p}'"))),
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_dheparams(opt_cstr(params, "DHE parameters")?)))
 }
 
 /// Sets the key exchange groups allowed, in preference order, from a list separated by ','
@@ -432,16 +354,7 @@ pub unsafe extern "C" fn tls_config_set_ecdhecurves(
     config: *mut Config,
     curves: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let groups = suites::parse_curves(opt_cstr(curves, "curves")?)?;
-            c.edit(|s| {
-                s.groups = groups;
-                Ok(())
-            })
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ecdhecurves(opt_cstr(curves, "curves")?)))
 }
 
 /// Sets one key exchange group (deprecated in libtls for tls_config_set_ecdhecurves). NULL,
@@ -453,24 +366,7 @@ pub unsafe extern "C" fn tls_config_set_ecdhecurve(
     config: *mut Config,
     curve: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let curve = match opt_cstr(curve, "curve")? {
-                None => None,
-                Some(v) if v.eq_ignore_ascii_case("none") || v.eq_ignore_ascii_case("auto") => None,
-                Some(v) if v.contains([',', ':']) => {
-                    return Err(Error::arg(format!("invalid ecdhe curve '{v}'")))
-                }
-                Some(v) => Some(v),
-            };
-            let groups = suites::parse_curves(curve)?;
-            c.edit(|s| {
-                s.groups = groups;
-                Ok(())
-            })
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ecdhecurve(opt_cstr(curve, "curve")?)))
 }
 
 /// Makes a server choose the cipher suite by the client's preference order.
@@ -490,15 +386,7 @@ pub unsafe extern "C" fn tls_config_prefer_ciphers_server(config: *mut Config) {
 /// with libtls.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_config_clear_keys(config: *mut Config) {
-    boundary!(
-        (),
-        void_edit(config, |s| {
-            if let Some(mut k) = s.key_pem.take() {
-                k.iter_mut().for_each(|b| *b = 0);
-                std::hint::black_box(&k);
-            }
-        })
-    )
+    boundary!((), void_edit(config, Settings::clear_key))
 }
 
 /// Accepted and ignored, as its libtls counterpart's purpose (a key held elsewhere, e.g.

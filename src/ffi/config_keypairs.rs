@@ -169,16 +169,7 @@ pub unsafe extern "C" fn tls_config_set_ocsp_staple_file(
     config: *mut Config,
     staple_file: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let staple = file(staple_file, "OCSP staple file")?;
-            c.edit(|s| {
-                s.ocsp_staple = Some(staple).filter(|o| !o.is_empty());
-                Ok(())
-            })
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ocsp_staple(file(staple_file, "OCSP staple file")?)))
 }
 
 /// Sets the OCSP response (DER) a server staples with its default certificate, from a buffer
@@ -194,11 +185,7 @@ pub unsafe extern "C" fn tls_config_set_ocsp_staple_mem(
     boundary!(
         -1,
         setter(config, |c| {
-            let staple = slice(staple.cast::<c_void>(), len, "OCSP staple")?.to_vec();
-            c.edit(|s| {
-                s.ocsp_staple = Some(staple).filter(|o| !o.is_empty());
-                Ok(())
-            })
+            c.set_ocsp_staple(slice(staple.cast::<c_void>(), len, "OCSP staple")?.to_vec())
         })
     )
 }

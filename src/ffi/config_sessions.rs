@@ -2,10 +2,10 @@
 //! the session caches, session fd and ID, and ticket keys.
 use std::ffi::{c_int, c_uchar, c_void};
 
-use crate::config::{tickets, Config, TicketPolicy};
-use crate::error::{Error, Result};
-use crate::ffi::config_util::{edit_setter, setter};
+use crate::config::{setters, Config};
+use crate::ffi::config_util::setter;
 use crate::ffi::handle::slice;
+use crate::sys;
 
 /// Sets when a TLS 1.3 server's NewSessionTickets leave: TLS_TICKETS_DEFERRED (default:
 /// ahead of the first byte of the next tls_write, tls_flush or tls_close; never deadlocks,
@@ -20,13 +20,7 @@ pub unsafe extern "C" fn tls_config_set_ticket_policy(
     config: *mut Config,
     ticket_policy: c_int,
 ) -> c_int {
-    boundary!(
-        -1,
-        edit_setter(config, |s| {
-            s.ticket_policy = TicketPolicy::parse(ticket_policy)?;
-            Ok(())
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_ticket_policy(ticket_policy)))
 }
 
 /// Sets how many tickets a full TLS 1.3 handshake issues (default 2; 0: none).
@@ -37,16 +31,7 @@ pub unsafe extern "C" fn tls_config_set_num_tickets(
     config: *mut Config,
     num_tickets: c_int,
 ) -> c_int {
-    boundary!(
-        -1,
-        edit_setter(config, |s| {
-            if !(0..=16).contains(&num_tickets) {
-                return Err(Error::arg(format!("number of tickets {num_tickets} is not in 0..16")));
-            }
-            s.num_tickets = num_tickets as usize;
-            Ok(())
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_num_tickets(num_tickets)))
 }
 
 /// Sets the most tickets a client's RFC 9149 ticket_request is granted (default 0: requests
@@ -58,16 +43,7 @@ pub unsafe extern "C" fn tls_config_set_max_tickets(
     config: *mut Config,
     max_tickets: c_int,
 ) -> c_int {
-    boundary!(
-        -1,
-        edit_setter(config, |s| {
-            if !(0..=16).contains(&max_tickets) {
-                return Err(Error::arg(format!("maximum tickets {max_tickets} is not in 0..16")));
-            }
-            s.max_tickets = max_tickets as usize;
-            Ok(())
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_max_tickets(max_tickets)))
 }
 
 /// Sets the session lifetime in seconds that tickets announce (default 7200; libtls's
@@ -79,18 +55,7 @@ pub unsafe extern "C" fn tls_config_set_session_lifetime(
     config: *mut Config,
     lifetime: c_int,
 ) -> c_int {
-    boundary!(
-        -1,
-        edit_setter(config, |s| {
-            if !(0..=604_800).contains(&lifetime) {
-                return Err(Error::arg(format!(
-                    "session lifetime {lifetime} is not in 0..604800 seconds"
-                )));
-            }
-            s.session_lifetime = lifetime as u32;
-            Ok(())
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_session_lifetime(lifetime)))
 }
 
 /// Sets how many sessions the config's caches hold: a client's (one entry per server name)
@@ -117,37 +82,7 @@ pub unsafe extern "C" fn tls_config_set_session_fd(
     config: *mut Config,
     session_fd: c_int,
 ) -> c_int {
-    boundary!(-1, setter(config, |_| check_session_fd(session_fd)))
-}
-
-fn check_session_fd(fd: c_int) -> Result<()> {
-    if fd == -1 {
-        return Ok(());
-    }
-    // SAFETY: st is a plain struct fstat fills; fstat only reads the fd number.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: st is a valid, writable stat.
-    if unsafe { libc::fstat(fd, &mut st) } == -1 {
-        return Err(Error::io("failed to stat session file", &std::io::Error::last_os_error()));
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return Err(Error::arg("session file is not a regular file"));
-    }
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    if st.st_uid != uid {
-        return Err(Error::arg(format!(
-            "session file has incorrect owner (uid {} != {uid})",
-            st.st_uid
-        )));
-    }
-    let mode = st.st_mode & 0o777;
-    if mode != 0o600 {
-        return Err(Error::arg(format!(
-            "session file has incorrect permissions ({mode:o} != 600)"
-        )));
-    }
-    Ok(())
+    boundary!(-1, setter(config, |_| setters::check_session_fd(session_fd, sys::file::facts)))
 }
 
 /// Sets a server's session ID context (at most 32 bytes, zero-padded, as in libtls):
@@ -163,16 +98,9 @@ pub unsafe extern "C" fn tls_config_set_session_id(
     boundary!(
         -1,
         setter(config, |c| {
-            if len > tickets::SESSION_ID_SIZE {
-                return Err(Error::arg("session ID too large"));
-            }
-            let id = slice(session_id.cast::<c_void>(), len, "session ID")?;
-            let mut ctx = [0u8; tickets::SESSION_ID_SIZE];
-            ctx[..len].copy_from_slice(id);
-            c.edit(|s| {
-                s.session_id = ctx;
-                Ok(())
-            })
+            // The length is checked first: (NULL, 33) is "too large", as in libtls.
+            setters::check_session_id_len(len)?;
+            c.set_session_id(slice(session_id.cast::<c_void>(), len, "session ID")?)
         })
     )
 }

@@ -25,11 +25,6 @@ pub fn setter(config: *mut Config, f: impl FnOnce(&Config) -> Result<()>) -> c_i
     }
 }
 
-/// A setter that only edits the settings (one new config generation when it succeeds).
-pub fn edit_setter(config: *mut Config, f: impl FnOnce(&mut Settings) -> Result<()>) -> c_int {
-    setter(config, |c| c.edit(f))
-}
-
 /// Runs a `void` setter that cannot fail.
 pub fn void_edit(config: *mut Config, f: impl FnOnce(&mut Settings)) {
     match config_ref(config) {

@@ -2,8 +2,7 @@
 //! client certificates (`tls_config_verify_client*`), the verify depth and CRLs.
 use std::ffi::{c_char, c_int, c_void};
 
-use crate::config::{self, ClientAuth, Config};
-use crate::error::Error;
+use crate::config::{ClientAuth, Config};
 use crate::ffi::config_util::{file, setter, void_edit};
 use crate::ffi::handle::slice;
 
@@ -77,17 +76,7 @@ pub unsafe extern "C" fn tls_config_set_crl_file(
     config: *mut Config,
     crl_file: *const c_char,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            let bytes = file(crl_file, "CRL file")?;
-            config::parse_crls(&bytes)?;
-            c.edit(|s| {
-                s.crl_pem = Some(bytes);
-                Ok(())
-            })
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_crl_pem(file(crl_file, "CRL file")?)))
 }
 
 /// Sets certificate revocation lists from a PEM buffer, as tls_config_set_crl_file.
@@ -101,14 +90,7 @@ pub unsafe extern "C" fn tls_config_set_crl_mem(
 ) -> c_int {
     boundary!(
         -1,
-        setter(config, |c| {
-            let bytes = slice(crl.cast::<c_void>(), len, "CRL")?.to_vec();
-            config::parse_crls(&bytes)?;
-            c.edit(|s| {
-                s.crl_pem = Some(bytes);
-                Ok(())
-            })
-        })
+        setter(config, |c| c.set_crl_pem(slice(crl.cast::<c_void>(), len, "CRL")?.to_vec()))
     )
 }
 
@@ -122,16 +104,5 @@ pub unsafe extern "C" fn tls_config_set_verify_depth(
     config: *mut Config,
     verify_depth: c_int,
 ) -> c_int {
-    boundary!(
-        -1,
-        setter(config, |c| {
-            if verify_depth < 0 {
-                return Err(Error::arg(format!("invalid verify depth {verify_depth}")));
-            }
-            c.edit(|s| {
-                s.verify_depth = verify_depth;
-                Ok(())
-            })
-        })
-    )
+    boundary!(-1, setter(config, |c| c.set_verify_depth(verify_depth)))
 }

@@ -9,7 +9,7 @@ use crate::context::TcpTarget;
 use crate::error::Error;
 use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
 use crate::ffi::conn_util::fail_null;
-use crate::ffi::ctx::{Kind, Tls, DEFAULT_CONFIG};
+use crate::ffi::ctx::{Kind, Tls};
 use crate::ffi::handle::{config_ref, ctx_free, ctx_into_raw, ctx_mut, ctx_ref, opt_cstr, put_ctx};
 use crate::sys::fd::FdTransport;
 
@@ -54,9 +54,9 @@ pub unsafe extern "C" fn tls_configure(ctx: *mut Tls, config: *mut Config) -> c_
             Err(e) => return fail_null(e, -1),
         };
         let r = if config.is_null() {
-            tls.configure(&DEFAULT_CONFIG)
+            tls.configure(None)
         } else {
-            config_ref(config).and_then(|c| tls.configure(c))
+            config_ref(config).and_then(|c| tls.configure(Some(c)))
         };
         tls.track(r).map_or(-1, |()| 0)
     })
@@ -347,8 +347,7 @@ pub unsafe extern "C" fn tls_set_ticket_policy(ctx: *mut Tls, ticket_policy: c_i
         -1,
         match ctx_mut(ctx) {
             Ok(t) => {
-                let r = crate::config::TicketPolicy::parse(ticket_policy)
-                    .and_then(|p| t.set_ticket_policy(p));
+                let r = t.set_ticket_policy(ticket_policy);
                 t.track(r).map_or(-1, |()| 0)
             }
             Err(e) => fail_null(e, -1),

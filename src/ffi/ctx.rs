@@ -1,21 +1,20 @@
-//! `struct tls`: one context (client, server listener, or accepted connection) and the glue
-//! between the exports and the engine. Safe code: the exports hand it references.
+//! `struct tls`: a [`Context`] with its C face: the error slot `tls_error` reads, the C
+//! strings the `tls_conn_*` accessors return, the poisoning after a caught panic, and the
+//! mapping of each I/O result to its C value. What a context may do, and when, is
+//! `context.rs`'s. Safe code: the exports hand it references.
 use std::ffi::{c_char, CString};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use once_cell::sync::{Lazy, OnceCell};
+use once_cell::sync::OnceCell;
 
-use crate::config::{Config, Snapshot};
+use crate::config::Config;
 use crate::conn::transport::Transport;
 use crate::conn::{Conn, Step, Stop, Want};
+use crate::context::Context;
 pub use crate::context::Kind;
-use crate::context::{check_servername, Side};
 use crate::error::{Code, Error, Result};
 use crate::ffi::boundary::{set_last_error, to_cstring};
 use crate::ffi::consts::{TLS_WANT_POLLIN, TLS_WANT_POLLOUT};
-
-/// libtls's default config, used by `tls_configure(ctx, NULL)` and unconfigured clients.
-pub static DEFAULT_CONFIG: Lazy<Arc<Config>> = Lazy::new(|| Arc::new(Config::default()));
 
 /// The C strings the `tls_conn_*` accessors return; they live as long as the connection.
 #[derive(Default)]
@@ -34,28 +33,26 @@ pub struct InfoC {
 
 /// A `struct tls`.
 pub struct Tls {
-    kind: Kind,
-    snapshot: Mutex<Option<Arc<Snapshot>>>,
-    conn: Option<Conn>,
+    ctx: Context,
     error: Mutex<Option<(Error, CString)>>,
     /// Whether `error` holds something: lets the I/O calls skip the lock when it is empty.
     has_error: std::sync::atomic::AtomicBool,
     info_c: OnceCell<InfoC>,
-    owned_fd: Option<i32>,
     poisoned: bool,
 }
 
 impl Tls {
     /// A new context of `kind`, unconfigured.
     pub fn new(kind: Kind) -> Box<Self> {
+        Self::wrap(Context::new(kind))
+    }
+
+    fn wrap(ctx: Context) -> Box<Self> {
         Box::new(Self {
-            kind,
-            snapshot: Mutex::new(None),
-            conn: None,
+            ctx,
             error: Mutex::new(None),
             has_error: std::sync::atomic::AtomicBool::new(false),
             info_c: OnceCell::new(),
-            owned_fd: None,
             poisoned: false,
         })
     }
@@ -99,128 +96,62 @@ impl Tls {
         r
     }
 
-    // ----- configuration -----
+    // ----- configuration and connecting: the decisions are [`Context`]'s -----
 
-    /// `tls_configure`: takes the config's snapshot for this context's role.
-    pub fn configure(&self, cfg: &Config) -> Result<()> {
-        let snap = match self.kind.configure(self.conn.is_some())? {
-            Side::Client => cfg.client_snapshot()?,
-            Side::Server => cfg.server_snapshot()?,
-        };
-        self.set_snapshot(Some(snap));
-        Ok(())
+    /// `tls_configure` from `cfg` (`None`: the default config).
+    pub fn configure(&self, cfg: Option<&Config>) -> Result<()> {
+        self.ctx.configure(cfg)
     }
 
-    fn current_snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.snapshot.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Swaps the snapshot whole (an accept racing it gets the old or the new one).
-    fn set_snapshot(&self, snap: Option<Arc<Snapshot>>) {
-        *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = snap;
-    }
-
-    /// `tls_reset`: back to an unconfigured context of the same kind.
+    /// `tls_reset`: back to an unconfigured context of the same kind, without an error.
     pub fn reset(&mut self) {
-        self.conn = None;
+        self.ctx.reset();
         self.poisoned = false;
         self.info_c = OnceCell::new();
-        self.set_snapshot(None);
         self.clear_error();
-        self.close_owned_fd();
     }
 
-    fn close_owned_fd(&mut self) {
-        if let Some(fd) = self.owned_fd.take() {
-            crate::sys::fd::close_fd(fd);
-        }
-    }
-
-    // ----- connecting -----
-
-    /// Starts a client connection over `io` (the handshake runs on the first I/O call).
+    /// Starts a client connection over `io` (see [`Context::connect`]).
     pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
-        self.kind.connect(self.conn.is_some())?;
-        let snap = match self.current_snapshot() {
-            Some(s) => s,
-            None => {
-                let s = DEFAULT_CONFIG.client_snapshot()?;
-                self.set_snapshot(Some(s.clone()));
-                s
-            }
-        };
-        check_servername(servername, snap.settings.checks.name)?;
-        let client =
-            snap.client.clone().ok_or_else(|| Error::state("context is not configured"))?;
-        self.conn = Some(Conn::client(client, servername, io, &snap.settings)?);
-        Ok(())
+        self.ctx.connect(io, servername)
     }
 
-    /// Accepts a connection over `io` on this listener.
+    /// Accepts a connection over `io` on this listener (see [`Context::accept`]).
     pub fn accept(&self, io: Box<dyn Transport>) -> Result<Box<Tls>> {
-        self.kind.accept()?;
-        let snap = self
-            .current_snapshot()
-            .ok_or_else(|| Error::state("server context is not configured (tls_configure)"))?;
-        let server =
-            snap.server.clone().ok_or_else(|| Error::state("context is not configured"))?;
-        let conn = Conn::server(server, io, &snap.settings)?;
-        let mut t = Tls::new(Kind::Accepted);
-        *t.snapshot.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(snap);
-        t.conn = Some(conn);
-        Ok(t)
+        self.ctx.accept(io).map(Tls::wrap)
     }
 
     /// Replaces the transport of a connection not yet used (accept over callbacks).
     pub fn set_transport(&mut self, io: Box<dyn Transport>) {
-        if let Some(c) = self.conn.as_mut() {
-            c.set_transport(io);
-        }
+        self.ctx.set_transport(io);
     }
 
-    /// `tls_set_ticket_policy` on an accepted connection.
-    pub fn set_ticket_policy(&mut self, policy: crate::config::TicketPolicy) -> Result<()> {
-        self.kind.ticket_policy()?;
-        let quiet = self.current_snapshot().and_then(|s| s.server_no_tickets.clone());
-        let conn = self.conn.as_mut().ok_or_else(|| Error::state("context is not connected"))?;
-        conn.set_policy(policy, quiet)
+    /// `tls_set_ticket_policy` with a TLS_TICKETS_* value.
+    pub fn set_ticket_policy(&mut self, policy: i32) -> Result<()> {
+        self.ctx.set_ticket_policy(policy)
     }
 
-    /// Starts a client connection over `io` on the socket `fd` nbtls created itself: the
-    /// context owns it from then on, and it is closed at once if the connection cannot start.
+    /// Starts a client connection on the socket `fd` nbtls created itself (see
+    /// [`Context::connect_owned_fd`]).
     pub fn connect_owned_fd(
         &mut self,
         fd: i32,
         io: Box<dyn Transport>,
         servername: &str,
     ) -> Result<()> {
-        match self.connect(io, Some(servername)) {
-            Ok(()) => {
-                self.own_fd(fd);
-                Ok(())
-            }
-            Err(e) => {
-                crate::sys::fd::close_fd(fd);
-                Err(e)
-            }
-        }
-    }
-
-    /// Remembers a socket nbtls created itself, closed by `tls_close`/`tls_free`.
-    fn own_fd(&mut self, fd: i32) {
-        self.owned_fd = Some(fd);
+        self.ctx.connect_owned_fd(fd, io, servername)
     }
 
     // ----- I/O -----
 
     /// The connection, for accessors.
     pub fn conn(&self) -> Option<&Conn> {
-        self.conn.as_ref()
+        self.ctx.conn()
     }
 
     /// The connection, mutably, for accessors that ask rustls.
     pub fn conn_mut(&mut self) -> Option<&mut Conn> {
-        self.conn.as_mut()
+        self.ctx.conn_mut()
     }
 
     /// Marks the context failed after a panic the export's boundary caught: every later I/O
@@ -239,8 +170,8 @@ impl Tls {
             self.set_error(Error::new(Code::Internal, "context failed after an internal error"));
             return -1;
         }
-        let Some(conn) = self.conn.as_mut() else {
-            self.set_error(self.kind.not_connected());
+        let Some(conn) = self.ctx.conn_mut() else {
+            self.set_error(self.ctx.kind().not_connected());
             return -1;
         };
         #[cfg(test)]
@@ -279,7 +210,7 @@ impl Tls {
     /// it does not go through [`Tls::io`]'s failure check.
     pub fn drain(&mut self, buf: &mut [u8]) -> isize {
         self.clear_error();
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(conn) = self.ctx.conn_mut() else {
             self.set_error(Error::state("context is not connected"));
             return -1;
         };
@@ -295,12 +226,12 @@ impl Tls {
 
     /// After `tls_close` finished: closes the socket nbtls created.
     pub fn after_close(&mut self) {
-        self.close_owned_fd();
+        self.ctx.close_owned_fd();
     }
 
     /// The accessor strings, made once the handshake is complete.
     pub fn info_c(&self) -> Option<&InfoC> {
-        let info = self.conn.as_ref()?.info()?;
+        let info = self.ctx.conn()?.info()?;
         Some(self.info_c.get_or_init(|| InfoC {
             alpn: info.alpn.as_ref().map(|a| CString::new(a.clone()).unwrap_or_default()),
             servername: info.servername.as_deref().map(to_cstring),
@@ -308,12 +239,6 @@ impl Tls {
             cipher: Some(to_cstring(info.cipher)),
             group: info.group.map(to_cstring),
         }))
-    }
-}
-
-impl Drop for Tls {
-    fn drop(&mut self) {
-        self.close_owned_fd();
     }
 }
 

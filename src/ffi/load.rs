@@ -1,6 +1,5 @@
 //! `tls_load_file` and `tls_unload_file`.
 use std::ffi::{c_char, c_void};
-use std::path::Path;
 
 use crate::config::pem;
 use crate::error::{Error, Result};
@@ -26,15 +25,7 @@ pub unsafe extern "C" fn tls_load_file(
         let r = (|| -> Result<(&mut usize, Vec<u8>)> {
             let len = out_ref(len, "len")?;
             let path = cstr(file, "file")?;
-            let bytes = std::fs::read(Path::new(path)).map_err(|e| {
-                let mut err = Error::io(&format!("failed to open {path}"), &e);
-                err.code = crate::error::Code::InvalidArgument;
-                err
-            })?;
-            if !password.is_null() {
-                pem::key(&bytes).map_err(|e| Error::new(e.code, format!("{path}: {}", e.msg)))?;
-            }
-            Ok((len, bytes))
+            Ok((len, pem::load_file(path, !password.is_null())?))
         })();
         match r {
             Ok((len, bytes)) => {
