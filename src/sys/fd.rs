@@ -4,12 +4,41 @@ use std::io::{self, IoSlice};
 
 use crate::conn::transport::Transport;
 
-fn is_socket(fd: i32) -> bool {
+/// What kind of fd this is, asked once.
+#[derive(Clone, Copy)]
+struct Kind {
+    socket: bool,
+    /// A TCP socket: the Nagle and delayed-ACK remedies apply (see `push`, `quick_ack`).
+    tcp: bool,
+}
+
+fn kind(fd: i32) -> Kind {
+    let mut proto: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes one c_int into a local and its length into another.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PROTOCOL,
+            (&mut proto as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if r == 0 {
+        return Kind { socket: true, tcp: proto == libc::IPPROTO_TCP };
+    }
+    if io::Error::last_os_error().raw_os_error() == Some(libc::ENOTSOCK) {
+        return Kind { socket: false, tcp: false };
+    }
+    // A socket whose protocol cannot be asked (or an fd in doubt): tell by fstat, and let
+    // the TCP remedies try (they fail harmlessly on other sockets).
     // SAFETY: fstat writes only into the zeroed stat we pass.
-    unsafe {
+    let socket = unsafe {
         let mut st: libc::stat = std::mem::zeroed();
         libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
-    }
+    };
+    Kind { socket, tcp: socket }
 }
 
 fn ret(n: isize) -> io::Result<usize> {
@@ -33,15 +62,17 @@ pub struct FdTransport {
     wfd: i32,
     rsock: bool,
     wsock: bool,
+    rtcp: bool,
+    wtcp: bool,
 }
 
 impl FdTransport {
     /// A transport over `rfd` (read) and `wfd` (write), which may be the same socket.
     pub fn new(rfd: i32, wfd: i32) -> Self {
-        let rsock = is_socket(rfd);
-        // One fstat for the usual case, a socket read and written through one fd.
-        let wsock = if wfd == rfd { rsock } else { is_socket(wfd) };
-        Self { rfd, wfd, rsock, wsock }
+        let r = kind(rfd);
+        // One system call for the usual case, a socket read and written through one fd.
+        let w = if wfd == rfd { r } else { kind(wfd) };
+        Self { rfd, wfd, rsock: r.socket, wsock: w.socket, rtcp: r.tcp, wtcp: w.tcp }
     }
 
     fn send(&mut self, bufs: &[IoSlice<'_>], flags: i32) -> io::Result<usize> {
@@ -127,7 +158,7 @@ impl Transport for FdTransport {
     }
 
     fn push(&mut self) {
-        if !self.wsock {
+        if !self.wtcp {
             return;
         }
         let mut on: libc::c_int = 0;
@@ -161,7 +192,7 @@ impl Transport for FdTransport {
 
     fn quick_ack(&mut self) {
         #[cfg(target_os = "linux")]
-        if self.rsock {
+        if self.rtcp {
             let on: libc::c_int = 1;
             // SAFETY: setsockopt reads one c_int from a local; on a socket that is not TCP it
             // fails harmlessly, and the result is deliberately ignored.
