@@ -508,6 +508,7 @@ impl Conn {
     // ----- internals -----
 
     /// Checks the transition table; `Ok(true)` means the call has nothing to do.
+    #[inline]
     fn enter(&mut self, op: Op) -> Step<bool> {
         self.started = true;
         if let Some(f) = &self.failure {

@@ -34,7 +34,17 @@ pub enum Op {
 }
 
 /// Whether `op` is legal in `phase`. `Ok(true)` means "already done: succeed without work".
+/// Every I/O call asks, so the common answer (go on) costs a comparison.
+#[inline]
 pub fn check(phase: Phase, op: Op) -> Result<bool> {
+    match (phase, op) {
+        (Phase::Handshaking, _) => Ok(false),
+        (Phase::Open, op) if op != Op::Handshake => Ok(false),
+        _ => check_table(phase, op),
+    }
+}
+
+fn check_table(phase: Phase, op: Op) -> Result<bool> {
     use Op::*;
     use Phase::*;
     match (phase, op) {
