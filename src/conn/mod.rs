@@ -136,6 +136,10 @@ pub struct Conn {
     push_next_write: bool,
     /// `tls_config_set_read_ahead`: read what the transport has, not one record.
     read_ahead: bool,
+    /// rustls may hold plaintext (or the end of the stream) not yet read: false only after
+    /// its reader said it would block and before any new input was processed, so a read
+    /// then goes straight to the transport.
+    unread: bool,
     /// Ciphertext read ahead and not yet handed to rustls (read-ahead only; freed when
     /// empty, so an idle connection holds nothing).
     ahead: Option<Box<Ahead>>,
@@ -208,6 +212,7 @@ impl Conn {
             framer: Framer::default(),
             push_next_write: false,
             read_ahead: settings.read_ahead,
+            unread: true,
             ahead: None,
         }
     }
@@ -240,24 +245,28 @@ impl Conn {
             self.reply_due = false;
         }
         loop {
-            match self.tls.reader().read(buf) {
-                Ok(n) if n > 0 => {
-                    self.opportunistic();
-                    return Ok(n);
-                }
-                Ok(_) => {
-                    self.eof = Eof::CloseNotify;
-                    return Ok(0);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.eof = Eof::Truncated;
-                    if self.strict_eof {
-                        return Err(Stop::Fail(truncated()));
+            // Nothing processed since rustls's reader last had nothing: straight to the
+            // transport.
+            if self.unread {
+                match self.tls.reader().read(buf) {
+                    Ok(n) if n > 0 => {
+                        self.opportunistic();
+                        return Ok(n);
                     }
-                    return Ok(0);
+                    Ok(_) => {
+                        self.eof = Eof::CloseNotify;
+                        return Ok(0);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.unread = false,
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        self.eof = Eof::Truncated;
+                        if self.strict_eof {
+                            return Err(Stop::Fail(truncated()));
+                        }
+                        return Ok(0);
+                    }
+                    Err(e) => return Err(self.fail(Error::io("read", &e))),
                 }
-                Err(e) => return Err(self.fail(Error::io("read", &e))),
             }
             match self.read_and_process()? {
                 Got::Blocked => {

@@ -39,6 +39,7 @@ impl Conn {
     /// Processes what was just read; bytes this queues are classified here: out-of-turn
     /// ones join the held tail.
     pub(super) fn process(&mut self, was_handshaking: bool, before: usize) -> Step<()> {
+        self.unread = true;
         if self.pending.is_some() {
             return self.try_accept();
         }
