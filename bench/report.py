@@ -12,13 +12,18 @@ from collections import OrderedDict
 LIBS = ["nbtls", "rustls", "openssl", "libretls", "limit"]
 COLOURS = {"nbtls": "#1f6fb4", "rustls": "#e3772b", "openssl": "#3a9a3a", "libretls": "#a23b72"}
 HEADLINE = [  # the workloads of the table and the chart, in order
-    "handshake_full_p256", "handshake_full_p256_hybrid", "handshake_full_rsa2048",
-    "handshake_resumed", "handshake_resumed_aes256",
+    "handshake_full_p256", "handshake_full_ca150", "handshake_full_sni50",
+    "handshake_full_mtls", "handshake_full_mtls_ca150",
+    "handshake_full_p256_hybrid", "handshake_full_rsa2048", "handshake_resumed", "handshake_resumed_aes256",
+    "handshake_full_1t_wall", "handshake_full_2t", "handshake_resumed_1t_wall", "handshake_resumed_2t",
     "bulk_aes128gcm_16k", "bulk_aes256gcm_16k", "bulk_chacha20_16k",
     "bulk_aes128gcm_1k", "bulk_aes256gcm_1k", "bulk_chacha20_1k",
     "bulk_record_16k", "bulk_record_16k_ra", "reads_per_record", "reads_per_record_ra",
     "req_resp_us", "latency_tcp_ms", "mem_per_conn", "mem_per_conn_client", "allocs_per_conn", "allocs_per_req",
+    "idle_10k_heap_per_conn", "idle_10k_heap_total", "idle_10k_rss_per_conn", "idle_10k_rss_total",
 ]
+NOT_CHARTED = {"allocs_per_conn", "allocs_per_req", "idle_10k_heap_total", "idle_10k_rss_total"}
+SCALING = ["handshake_full", "handshake_resumed"]  # <base>_2t against <base>_1t_wall
 
 
 def parse(path):
@@ -59,7 +64,7 @@ def table(entries, meta, only_limit=False):
     by = {(e["workload"], e["library"]): e for e in entries}
     ran = {e["workload"] for e in entries if e["library"] != "limit"}
     workloads = [w for w in HEADLINE if w in meta] + sorted(w for w in meta if w not in HEADLINE)
-    workloads = [w for w in workloads if (w in ran) != only_limit]
+    workloads = [w for w in workloads if (w in ran) != only_limit and not w.endswith("_cpus")]
     if only_limit:
         rows = [[w, meta[w][0], fmt(by[(w, "limit")]["value"], meta[w][0])] for w in workloads]
         head = ["ring primitive (limit)", "unit", "one core"]
@@ -92,12 +97,34 @@ def table(entries, meta, only_limit=False):
     return "\n".join(lines)
 
 
+def scaling(entries):
+    """One line per library and thread row: two threads against one, in wall-clock time, with
+    the CPUs the process kept busy (2.00 and 1.00 when nothing else ran and nothing waited)
+    and the ratio per CPU-second (below 1: sharing costs work, e.g. contended cache lines)."""
+    by = {(e["workload"], e["library"]): e["value"] for e in entries}
+    lines = []
+    for base in SCALING:
+        one, two = base + "_1t_wall", base + "_2t"
+        for lib in LIBS:
+            a, b = by.get((one, lib)), by.get((two, lib))
+            if not a or not b:
+                continue
+            ca, cb = by.get((one + "_cpus", lib)), by.get((two + "_cpus", lib))
+            line = f"  {lib:9} {base}: 2t/1t = {b / a:.2f}x"
+            if ca and cb:
+                line += f" (CPUs busy {cb:.2f} / {ca:.2f}; per CPU-second {(b / cb) / (a / ca):.2f}x)"
+                if cb < 1.8:
+                    line += " - the two threads did not have two cores: see the load"
+            lines.append(line)
+    return lines
+
+
 def svg(entries, meta, path):
     """One group of bars per workload, each library's median relative to the best peer
     (lower-is-better figures inverted), with the median printed beside the bar."""
     by = {(e["workload"], e["library"]): e for e in entries}
     peers = ["nbtls", "rustls", "openssl", "libretls"]
-    workloads = [w for w in HEADLINE if w in meta and w not in ("allocs_per_conn", "allocs_per_req")]
+    workloads = [w for w in HEADLINE if w in meta and w not in NOT_CHARTED]
     bar, gap, left, width = 11, 14, 190, 380
     height = 40 + len(workloads) * (len(peers) * bar + gap) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 110}" height="{height}" '
@@ -153,6 +180,10 @@ def main():
     svg(entries, meta, spath)
     print(table(entries, meta))
     print("↑ higher is better, ↓ lower is better; median ± half the [min,max] spread across rounds")
+    sc = scaling(entries)
+    if sc:
+        print("\nScaling, two threads sharing one config and listener against one (goal: 2t/1t >= 1.8x):")
+        print("\n".join(sc))
     if any(e["library"] == "limit" for e in entries):
         print()
         print(table(entries, meta, only_limit=True))
