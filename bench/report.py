@@ -28,6 +28,7 @@ SCALING = ["handshake_full", "handshake_resumed"]  # <base>_2t against <base>_1t
 
 def parse(path):
     values = OrderedDict()  # (workload, library) -> [values]
+    by_round = {}  # (workload, library) -> {round: value}, for the paired scaling ratios
     meta = {}  # workload -> (unit, higher_is_better)
     skips = OrderedDict()  # (workload, library) -> reason
     other = []
@@ -41,6 +42,7 @@ def parse(path):
             if kind == "RESULT":
                 w, v, unit, hib = rest.split()
                 values.setdefault((w, lib), []).append(float(v))
+                by_round.setdefault((w, lib), {})[_round] = float(v)
                 meta[w] = (unit, hib == "1")
             elif kind == "SKIP":
                 w, _, why = rest.partition(" ")
@@ -48,7 +50,7 @@ def parse(path):
                     skips.setdefault((w, lib), why)
             else:
                 other.append(line.rstrip("\n"))
-    return values, meta, skips, other
+    return values, meta, skips, other, by_round
 
 
 def fmt(v, unit):
@@ -97,24 +99,30 @@ def table(entries, meta, only_limit=False):
     return "\n".join(lines)
 
 
-def scaling(entries):
-    """One line per library and thread row: two threads against one, in wall-clock time, with
-    the CPUs the process kept busy (2.00 and 1.00 when nothing else ran and nothing waited)
-    and the ratio per CPU-second (below 1: sharing costs work, e.g. contended cache lines)."""
-    by = {(e["workload"], e["library"]): e["value"] for e in entries}
+def scaling(by_round):
+    """One line per library and thread row: two threads against one in wall-clock time, paired
+    by round (run.sh runs the two back to back), the median over the rounds in which the
+    two-thread run kept at least 1.8 CPUs busy (another program's load takes CPUs away from
+    a round: its ratio says nothing about locks); with the CPUs busy and the ratio per
+    CPU-second (below 1: sharing costs work, e.g. contended cache lines)."""
     lines = []
     for base in SCALING:
         one, two = base + "_1t_wall", base + "_2t"
         for lib in LIBS:
-            a, b = by.get((one, lib)), by.get((two, lib))
-            if not a or not b:
+            r1, r2 = by_round.get((one, lib), {}), by_round.get((two, lib), {})
+            c1, c2 = by_round.get((one + "_cpus", lib), {}), by_round.get((two + "_cpus", lib), {})
+            rounds = [r for r in r2 if r in r1 and r1[r] and r in c1 and r in c2 and c1[r] and c2[r]]
+            if not rounds:
                 continue
-            ca, cb = by.get((one + "_cpus", lib)), by.get((two + "_cpus", lib))
-            line = f"  {lib:9} {base}: 2t/1t = {b / a:.2f}x"
-            if ca and cb:
-                line += f" (CPUs busy {cb:.2f} / {ca:.2f}; per CPU-second {(b / cb) / (a / ca):.2f}x)"
-                if cb < 1.8:
-                    line += " - the two threads did not have two cores: see the load"
+            good = [r for r in rounds if c2[r] >= 1.8]
+            use = good or rounds
+            med = statistics.median
+            line = (f"  {lib:9} {base}: 2t/1t = {med([r2[r] / r1[r] for r in use]):.2f}x"
+                    f" (CPUs busy {med([c2[r] for r in use]):.2f} / {med([c1[r] for r in use]):.2f};"
+                    f" per CPU-second {med([(r2[r] / c2[r]) / (r1[r] / c1[r]) for r in use]):.2f}x;"
+                    f" {len(good)} of {len(rounds)} rounds had two cores)")
+            if not good:
+                line += " - no round had two cores: see the load"
             lines.append(line)
     return lines
 
@@ -164,7 +172,7 @@ def svg(entries, meta, path):
 
 def main():
     raw, jpath, spath = sys.argv[1:4]
-    values, meta, skips, other = parse(raw)
+    values, meta, skips, other, by_round = parse(raw)
     entries = []
     for (w, lib), vs in values.items():
         unit, hib = meta[w]
@@ -180,7 +188,7 @@ def main():
     svg(entries, meta, spath)
     print(table(entries, meta))
     print("↑ higher is better, ↓ lower is better; median ± half the [min,max] spread across rounds")
-    sc = scaling(entries)
+    sc = scaling(by_round)
     if sc:
         print("\nScaling, two threads sharing one config and listener against one (goal: 2t/1t >= 1.8x):")
         print("\n".join(sc))
