@@ -77,8 +77,8 @@ static long long rss_bytes(void)
 	return kb < 0 ? -1 : kb * 1024;
 }
 
-/* Raises RLIMIT_NOFILE to at least `need` descriptors: the soft limit to the hard one, and
- * both above the hard limit when the process may. Returns NULL, or why it could not. */
+/* Raises RLIMIT_NOFILE to at least `need` descriptors: the soft limit, within the hard one,
+ * or both when the process may raise the hard limit. Returns NULL, or why it could not. */
 static const char *raise_nofile(rlim_t need)
 {
 	static char why[160];
