@@ -14,7 +14,8 @@ COLOURS = {"nbtls": "#1f6fb4", "rustls": "#e3772b", "openssl": "#3a9a3a", "libre
 HEADLINE = [  # the workloads of the table and the chart, in order
     "handshake_full_p256", "handshake_full_ca150", "handshake_full_sni50",
     "handshake_full_mtls", "handshake_full_mtls_ca150",
-    "handshake_full_p256_hybrid", "handshake_full_rsa2048", "handshake_resumed", "handshake_resumed_aes256",
+    "handshake_full_p256_hybrid", "handshake_full_rsa2048",
+    "handshake_resumed", "handshake_resumed_aes256",
     "handshake_full_1t_wall", "handshake_full_2t", "handshake_resumed_1t_wall", "handshake_resumed_2t",
     "bulk_aes128gcm_16k", "bulk_aes256gcm_16k", "bulk_chacha20_16k",
     "bulk_aes128gcm_1k", "bulk_aes256gcm_1k", "bulk_chacha20_1k",
