@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@
 #define RECORD_LEN 16384 /* bulk_record_*: one full TLS record per write */
 #define LAT_CONNS 30     /* latency_tcp_ms: connections per run (the median is reported) */
 #define LAT_MSG 50       /* latency_tcp_ms: request and reply sizes */
+#define IDLE_CONNS 10000 /* idle_10k: connections held open (2 fds each) */
+#define IDLE_CONNS_QUICK 200 /* idle_10k in a quick run (BENCH_QUICK) */
 
 static double cpu_now(void)
 {
@@ -40,6 +43,57 @@ static int more(double t0, long n, double secs)
 	if (secs < 0)
 		return n < (long)-secs;
 	return n < 4 || cpu_now() - t0 < secs;
+}
+
+/* Wall-clock seconds (CLOCK_MONOTONIC), for the rows that show scaling over threads. */
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* more() in wall-clock time: for `secs` wall seconds from `t0` (at least 4 operations), or
+ * exactly -secs operations when it is negative. */
+static int more_wall(double t0, long n, double secs)
+{
+	if (secs < 0)
+		return n < (long)-secs;
+	return n < 4 || wall_s() - t0 < secs;
+}
+
+/* The process's resident set (VmRSS of /proc/self/status) in bytes; -1 when unreadable. */
+static long long rss_bytes(void)
+{
+	char line[256];
+	long long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* Raises RLIMIT_NOFILE to at least `need` descriptors: the soft limit, within the hard one,
+ * or both when the process may raise the hard limit. Returns NULL, or why it could not. */
+static const char *raise_nofile(rlim_t need)
+{
+	static char why[160];
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return "getrlimit(RLIMIT_NOFILE) failed";
+	if (rl.rlim_cur >= need)
+		return NULL;
+	struct rlimit up = { need, rl.rlim_max > need ? rl.rlim_max : need };
+	if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+		return NULL;
+	snprintf(why, sizeof why, "needs %llu file descriptors; RLIMIT_NOFILE hard limit is %llu "
+		 "and raising it failed (%s)", (unsigned long long)need,
+		 (unsigned long long)rl.rlim_max, strerror(errno));
+	return why;
 }
 
 /* Live heap bytes and allocation calls from memcount.so; 0 when it is not preloaded. */

@@ -12,17 +12,24 @@ from collections import OrderedDict
 LIBS = ["nbtls", "rustls", "openssl", "libretls", "limit"]
 COLOURS = {"nbtls": "#1f6fb4", "rustls": "#e3772b", "openssl": "#3a9a3a", "libretls": "#a23b72"}
 HEADLINE = [  # the workloads of the table and the chart, in order
-    "handshake_full_p256", "handshake_full_p256_hybrid", "handshake_full_rsa2048",
+    "handshake_full_p256", "handshake_full_ca150", "handshake_full_sni50",
+    "handshake_full_mtls", "handshake_full_mtls_ca150",
+    "handshake_full_p256_hybrid", "handshake_full_rsa2048",
     "handshake_resumed", "handshake_resumed_aes256",
+    "handshake_full_1t_wall", "handshake_full_2t", "handshake_resumed_1t_wall", "handshake_resumed_2t",
     "bulk_aes128gcm_16k", "bulk_aes256gcm_16k", "bulk_chacha20_16k",
     "bulk_aes128gcm_1k", "bulk_aes256gcm_1k", "bulk_chacha20_1k",
     "bulk_record_16k", "bulk_record_16k_ra", "reads_per_record", "reads_per_record_ra",
     "req_resp_us", "latency_tcp_ms", "mem_per_conn", "mem_per_conn_client", "allocs_per_conn", "allocs_per_req",
+    "idle_10k_heap_per_conn", "idle_10k_heap_total", "idle_10k_rss_per_conn", "idle_10k_rss_total",
 ]
+NOT_CHARTED = {"allocs_per_conn", "allocs_per_req", "idle_10k_heap_total", "idle_10k_rss_total"}
+SCALING = ["handshake_full", "handshake_resumed"]  # <base>_2t against <base>_1t_wall
 
 
 def parse(path):
     values = OrderedDict()  # (workload, library) -> [values]
+    by_round = {}  # (workload, library) -> {round: value}, for the paired scaling ratios
     meta = {}  # workload -> (unit, higher_is_better)
     skips = OrderedDict()  # (workload, library) -> reason
     other = []
@@ -36,6 +43,7 @@ def parse(path):
             if kind == "RESULT":
                 w, v, unit, hib = rest.split()
                 values.setdefault((w, lib), []).append(float(v))
+                by_round.setdefault((w, lib), {})[_round] = float(v)
                 meta[w] = (unit, hib == "1")
             elif kind == "SKIP":
                 w, _, why = rest.partition(" ")
@@ -43,7 +51,7 @@ def parse(path):
                     skips.setdefault((w, lib), why)
             else:
                 other.append(line.rstrip("\n"))
-    return values, meta, skips, other
+    return values, meta, skips, other, by_round
 
 
 def fmt(v, unit):
@@ -59,7 +67,7 @@ def table(entries, meta, only_limit=False):
     by = {(e["workload"], e["library"]): e for e in entries}
     ran = {e["workload"] for e in entries if e["library"] != "limit"}
     workloads = [w for w in HEADLINE if w in meta] + sorted(w for w in meta if w not in HEADLINE)
-    workloads = [w for w in workloads if (w in ran) != only_limit]
+    workloads = [w for w in workloads if (w in ran) != only_limit and not w.endswith("_cpus")]
     if only_limit:
         rows = [[w, meta[w][0], fmt(by[(w, "limit")]["value"], meta[w][0])] for w in workloads]
         head = ["ring primitive (limit)", "unit", "one core"]
@@ -92,12 +100,40 @@ def table(entries, meta, only_limit=False):
     return "\n".join(lines)
 
 
+def scaling(by_round):
+    """One line per library and thread row: two threads against one in wall-clock time, paired
+    by round (run.sh runs the two back to back), the median over the rounds in which the
+    two-thread run kept at least 1.8 CPUs busy (another program's load takes CPUs away from
+    a round: its ratio says nothing about locks); with the CPUs busy and the ratio per
+    CPU-second (below 1: sharing costs work, e.g. contended cache lines)."""
+    lines = []
+    for base in SCALING:
+        one, two = base + "_1t_wall", base + "_2t"
+        for lib in LIBS:
+            r1, r2 = by_round.get((one, lib), {}), by_round.get((two, lib), {})
+            c1, c2 = by_round.get((one + "_cpus", lib), {}), by_round.get((two + "_cpus", lib), {})
+            rounds = [r for r in r2 if r in r1 and r1[r] and r in c1 and r in c2 and c1[r] and c2[r]]
+            if not rounds:
+                continue
+            good = [r for r in rounds if c2[r] >= 1.8]
+            use = good or rounds
+            med = statistics.median
+            line = (f"  {lib:9} {base}: 2t/1t = {med([r2[r] / r1[r] for r in use]):.2f}x"
+                    f" (CPUs busy {med([c2[r] for r in use]):.2f} / {med([c1[r] for r in use]):.2f};"
+                    f" per CPU-second {med([(r2[r] / c2[r]) / (r1[r] / c1[r]) for r in use]):.2f}x;"
+                    f" {len(good)} of {len(rounds)} rounds had two cores)")
+            if not good:
+                line += " - no round had two cores: see the load"
+            lines.append(line)
+    return lines
+
+
 def svg(entries, meta, path):
     """One group of bars per workload, each library's median relative to the best peer
     (lower-is-better figures inverted), with the median printed beside the bar."""
     by = {(e["workload"], e["library"]): e for e in entries}
     peers = ["nbtls", "rustls", "openssl", "libretls"]
-    workloads = [w for w in HEADLINE if w in meta and w not in ("allocs_per_conn", "allocs_per_req")]
+    workloads = [w for w in HEADLINE if w in meta and w not in NOT_CHARTED]
     bar, gap, left, width = 11, 14, 190, 380
     height = 40 + len(workloads) * (len(peers) * bar + gap) + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 110}" height="{height}" '
@@ -137,7 +173,7 @@ def svg(entries, meta, path):
 
 def main():
     raw, jpath, spath = sys.argv[1:4]
-    values, meta, skips, other = parse(raw)
+    values, meta, skips, other, by_round = parse(raw)
     entries = []
     for (w, lib), vs in values.items():
         unit, hib = meta[w]
@@ -153,6 +189,10 @@ def main():
     svg(entries, meta, spath)
     print(table(entries, meta))
     print("↑ higher is better, ↓ lower is better; median ± half the [min,max] spread across rounds")
+    sc = scaling(by_round)
+    if sc:
+        print("\nScaling, two threads sharing one config and listener against one (goal: 2t/1t >= 1.8x):")
+        print("\n".join(sc))
     if any(e["library"] == "limit" for e in entries):
         print()
         print(table(entries, meta, only_limit=True))

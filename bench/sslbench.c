@@ -10,6 +10,7 @@
 #endif
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,8 +20,12 @@
 #include "common.h"
 
 static SSL_CTX *sctx, *cctx;
-static SSL_SESSION *last_session; /* the client's newest ticket */
-static char rbuf[16384];
+static SSL_CTX *sni_ctx[50]; /* handshake_full_sni50: one per name, chosen by the callback */
+static const char *server_name = "localhost";
+/* Per thread: the client's newest ticket (the _2t rows' clients resume their thread's
+ * previous session; the new-session callback runs in the thread driving the client). */
+static _Thread_local SSL_SESSION *last_session;
+static _Thread_local char rbuf[16384];
 
 static const char *ossl_err(void)
 {
@@ -38,6 +43,23 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
 	return 1; /* we keep the reference */
 }
 
+/* A server SSL_CTX as setup() makes it: TLS 1.3, the keypair, two tickets or none. */
+static SSL_CTX *server_ctx(const char *cert, const char *key, int tickets)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL)
+		die("SSL_CTX_new: %s", ossl_err());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		die("keypair %s: %s", cert, ossl_err());
+	/* As tlsbench: no tickets for full handshakes, two (OpenSSL's default) for resumption. */
+	SSL_CTX_set_num_tickets(ctx, tickets ? 2 : 0);
+	if (!tickets)
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	return ctx;
+}
+
 static void setup(const char *dir, int rsa, int tickets, const char *suite)
 {
 	char cert[4096], key[4096], ca[4096];
@@ -45,18 +67,10 @@ static void setup(const char *dir, int rsa, int tickets, const char *suite)
 	snprintf(key, sizeof key, "%s/%s", dir, rsa ? "server-rsa.key" : "server.key");
 	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
 
-	if ((sctx = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    (cctx = SSL_CTX_new(TLS_client_method())) == NULL)
+	sctx = server_ctx(cert, key, tickets);
+	if ((cctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		die("SSL_CTX_new: %s", ossl_err());
-	SSL_CTX_set_min_proto_version(sctx, TLS1_3_VERSION);
 	SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(sctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(sctx, key, SSL_FILETYPE_PEM) != 1)
-		die("keypair: %s", ossl_err());
-	/* As tlsbench: no tickets for full handshakes, two (OpenSSL's default) for resumption. */
-	SSL_CTX_set_num_tickets(sctx, tickets ? 2 : 0);
-	if (!tickets)
-		SSL_CTX_set_session_cache_mode(sctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_load_verify_locations(cctx, ca, NULL) != 1)
 		die("ca: %s", ossl_err());
 	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
@@ -80,8 +94,8 @@ static void open_conn(struct conn *k)
 		die("SSL_new: %s", ossl_err());
 	SSL_set_fd(k->c, k->fd[0]);
 	SSL_set_fd(k->s, k->fd[1]);
-	SSL_set_tlsext_host_name(k->c, "localhost");
-	SSL_set1_host(k->c, "localhost");
+	SSL_set_tlsext_host_name(k->c, server_name);
+	SSL_set1_host(k->c, server_name);
 	if (last_session != NULL)
 		SSL_set_session(k->c, last_session);
 	SSL_set_connect_state(k->c);
@@ -179,6 +193,120 @@ static void run_handshakes(const char *w, double secs, int want_resumed)
 		skip(w, "%ld of %ld connections resumed unexpectedly", resumed, n);
 	else
 		result(w, rate, "per_s", 1);
+}
+
+/* handshake_full_sni50: the server's SSL_CTX for the client's name, searched as libtls
+ * searches its keypairs (in order); the default (sni-01) when none matches. */
+static int choose_ctx(SSL *ssl, int *alert, void *arg)
+{
+	(void)alert, (void)arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	char want[32];
+	for (int i = 0; name != NULL && i < 50; i++) {
+		snprintf(want, sizeof want, "sni-%02d.example", i + 1);
+		if (strcmp(name, want) == 0) {
+			SSL_set_SSL_CTX(ssl, sni_ctx[i]);
+			break;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* The CA-count and SNI rows, as tlsbench.c's setup_scale: _ca150 gives the client
+ * scale/ca150.pem, _mtls makes the server require and verify client.pem (against ca.pem, or
+ * ca150.pem with _ca150), _sni50 gives the server 50 keypairs in 50 SSL_CTXs chosen by name. */
+static void setup_scale(const char *dir, const char *w)
+{
+	char ca[4096], cert[4096], key[4096];
+	int ca150 = strstr(w, "_ca150") != NULL;
+	snprintf(ca, sizeof ca, ca150 ? "%s/scale/ca150.pem" : "%s/ca.pem", dir);
+	if (ca150) {
+		SSL_CTX_set_cert_store(cctx, X509_STORE_new());
+		if (SSL_CTX_load_verify_locations(cctx, ca, NULL) != 1)
+			die("client ca: %s", ossl_err());
+	}
+	if (strstr(w, "_mtls") != NULL) {
+		snprintf(cert, sizeof cert, "%s/client.pem", dir);
+		snprintf(key, sizeof key, "%s/client.key", dir);
+		if (SSL_CTX_use_certificate_chain_file(cctx, cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(cctx, key, SSL_FILETYPE_PEM) != 1)
+			die("client keypair: %s", ossl_err());
+		SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		if (SSL_CTX_load_verify_locations(sctx, ca, NULL) != 1)
+			die("server ca: %s", ossl_err());
+	}
+	if (strstr(w, "_sni50") != NULL) {
+		for (int i = 0; i < 50; i++) {
+			snprintf(cert, sizeof cert, "%s/scale/sni-%02d.pem", dir, i + 1);
+			snprintf(key, sizeof key, "%s/scale/sni-%02d.key", dir, i + 1);
+			sni_ctx[i] = server_ctx(cert, key, 0);
+		}
+		SSL_CTX_free(sctx); /* the default keypair becomes sni-01 */
+		snprintf(cert, sizeof cert, "%s/scale/sni-01.pem", dir);
+		snprintf(key, sizeof key, "%s/scale/sni-01.key", dir);
+		sctx = server_ctx(cert, key, 0);
+		SSL_CTX_set_tlsext_servername_callback(sctx, choose_ctx);
+		server_name = "sni-50.example";
+	}
+}
+
+/* One thread of the wall-clock handshake rows (as tlsbench.c). */
+struct worker {
+	pthread_t id;
+	double secs;
+	long n, resumed;
+};
+static pthread_barrier_t start_line;
+
+static void *hs_worker(void *arg)
+{
+	struct worker *wk = arg;
+	one_connection(); /* warm-up, and this thread's first ticket */
+	pthread_barrier_wait(&start_line);
+	double t0 = wall_s();
+	while (more_wall(t0, wk->n, wk->secs)) {
+		wk->resumed += one_connection();
+		wk->n++;
+	}
+	if (last_session != NULL) {
+		SSL_SESSION_free(last_session);
+		last_session = NULL;
+	}
+	return NULL;
+}
+
+/* handshake_{full,resumed}_{1t_wall,2t}, as tlsbench.c: `threads` threads sharing both
+ * SSL_CTXs; connections per wall-clock second, and <w>_cpus. */
+static void run_handshakes_wall(const char *w, double secs, int want_resumed, int threads)
+{
+	struct worker wk[2];
+	char cpus[128];
+	long n = 0, resumed = 0;
+	memset(wk, 0, sizeof wk);
+	pthread_barrier_init(&start_line, NULL, (unsigned)threads + 1);
+	for (int i = 0; i < threads; i++) {
+		wk[i].secs = secs;
+		if ((errno = pthread_create(&wk[i].id, NULL, hs_worker, &wk[i])) != 0)
+			die("pthread_create: %s", strerror(errno));
+	}
+	pthread_barrier_wait(&start_line);
+	double t0 = wall_s(), c0 = cpu_now();
+	for (int i = 0; i < threads; i++) {
+		pthread_join(wk[i].id, NULL);
+		n += wk[i].n;
+		resumed += wk[i].resumed;
+	}
+	double dt = wall_s() - t0, dc = cpu_now() - c0;
+	pthread_barrier_destroy(&start_line);
+	if (want_resumed && resumed != n)
+		skip(w, "only %ld of %ld connections resumed", resumed, n);
+	else if (!want_resumed && resumed != 0)
+		skip(w, "%ld of %ld connections resumed unexpectedly", resumed, n);
+	else {
+		result(w, (double)n / dt, "per_s", 1);
+		snprintf(cpus, sizeof cpus, "%s_cpus", w);
+		result(cpus, dc / dt, "cpus", 1);
+	}
 }
 
 static void run_bulk(const char *w, const char *suite, size_t chunk, double secs)
@@ -287,6 +415,54 @@ static void run_mem(void)
 	heap(&b1, &a1);
 	result("allocs_per_req", (double)(a1 - a0) / 1000.0, "count", 0);
 	close_conn(&w);
+}
+
+/* idle_10k, as tlsbench.c: IDLE_CONNS idle connections, each client's socket closed after
+ * its exchange; server heap split off by freeing the server SSLs first; RSS of both ends. */
+static void run_idle(const char *w, double secs)
+{
+	long long base, full, clients, a;
+	int n = secs >= 0 && secs < 0.1 ? IDLE_CONNS_QUICK : IDLE_CONNS;
+	if (!heap(&base, &a)) {
+		skip(w, "run under LD_PRELOAD=bench/build/memcount.so");
+		return;
+	}
+	const char *why = raise_nofile((rlim_t)(n + 64));
+	if (why != NULL) {
+		skip(w, "%s", why);
+		return;
+	}
+	struct conn *k = calloc((size_t)n, sizeof *k);
+	if (k == NULL)
+		die("calloc");
+	struct conn warm;
+	open_conn(&warm);
+	handshake(&warm);
+	req_resp(&warm);
+	close_conn(&warm);
+
+	long long rss0 = rss_bytes();
+	heap(&base, &a);
+	for (int i = 0; i < n; i++) {
+		open_conn(&k[i]);
+		handshake(&k[i]);
+		req_resp(&k[i]);
+		close(k[i].fd[0]); /* the client SSL never uses it again */
+	}
+	heap(&full, &a);
+	long long rss1 = rss_bytes();
+	for (int i = 0; i < n; i++)
+		SSL_free(k[i].s);
+	heap(&clients, &a);
+	for (int i = 0; i < n; i++) {
+		SSL_free(k[i].c);
+		close(k[i].fd[1]);
+	}
+	free(k);
+	result("idle_10k_heap_per_conn", (double)(full - clients) / n, "bytes", 0);
+	result("idle_10k_heap_total", (double)(full - clients), "bytes", 0);
+	result("idle_10k_rss_per_conn", (double)(rss1 - rss0) / n, "bytes", 0);
+	result("idle_10k_rss_total", (double)(rss1 - rss0), "bytes", 0);
 }
 
 /* One 16 KiB record from client to server, read at the server until WANT (as tlsbench.c). */
@@ -434,6 +610,20 @@ int main(int argc, char **argv)
 	} else if (strcmp(w, "handshake_resumed_aes256") == 0) {
 		setup(dir, 0, 1, "TLS_AES_256_GCM_SHA384");
 		run_handshakes(w, secs, 1);
+	} else if (strncmp(w, "handshake_full_", 15) == 0 &&
+		   (strstr(w, "_ca150") || strstr(w, "_mtls") || strstr(w, "_sni50"))) {
+		setup(dir, 0, 0, NULL);
+		setup_scale(dir, w);
+		run_handshakes(w, secs, 0);
+	} else if (strcmp(w, "handshake_full_1t_wall") == 0 || strcmp(w, "handshake_full_2t") == 0 ||
+		   strcmp(w, "handshake_resumed_1t_wall") == 0 ||
+		   strcmp(w, "handshake_resumed_2t") == 0) {
+		int tickets = strncmp(w, "handshake_resumed", 17) == 0;
+		setup(dir, 0, tickets, NULL);
+		run_handshakes_wall(w, secs, tickets, strstr(w, "_2t") != NULL ? 2 : 1);
+	} else if (strcmp(w, "idle_10k") == 0) {
+		setup(dir, 0, 0, NULL);
+		run_idle(w, secs);
 	} else if (strcmp(w, "req_resp_us") == 0) {
 		setup(dir, 0, 0, NULL);
 		run_req_resp(w, secs);
@@ -455,5 +645,7 @@ int main(int argc, char **argv)
 	}
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(cctx);
+	for (int i = 0; i < 50; i++)
+		SSL_CTX_free(sni_ctx[i]);
 	return 0;
 }

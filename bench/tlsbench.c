@@ -11,6 +11,8 @@
 #endif
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +22,8 @@
 
 static struct tls_config *scfg, *ccfg;
 static struct tls *listener;
-static char rbuf[16384];
+static const char *server_name = "localhost"; /* what clients connect to (SNI, verification) */
+static _Thread_local char rbuf[16384];        /* per thread: the _2t rows read in two */
 static char cipher_note[512];
 static char curves_note[512];
 
@@ -73,7 +76,7 @@ static void open_conn(struct conn *k)
 		die("socketpair: %s", strerror(errno));
 	if ((k->c = tls_client()) == NULL || tls_configure(k->c, ccfg) == -1)
 		die("client configure: %s", tls_error(k->c));
-	if (tls_connect_socket(k->c, k->fd[0], "localhost") == -1)
+	if (tls_connect_socket(k->c, k->fd[0], server_name) == -1)
 		die("connect: %s", tls_error(k->c));
 	if (tls_accept_socket(listener, &k->s, k->fd[1]) == -1)
 		die("accept: %s", tls_error(listener));
@@ -140,6 +143,8 @@ static void close_conn(struct conn *k)
 	close(k->fd[1]);
 }
 
+static void req_resp(struct conn *k);
+
 /* One connection as the handshake workloads count it: handshake, one byte from server to
  * client (so the client reads any tickets), close. Returns whether it resumed. */
 static int one_connection(void)
@@ -174,6 +179,155 @@ static void run_handshakes(const char *w, double secs, int want_resumed)
 		skip(w, "%ld of %ld connections resumed unexpectedly", resumed, n);
 	else
 		result(w, rate, "per_s", 1);
+}
+
+/* The CA-count and SNI rows' configurations, over setup()'s (bench/gen-scale-certs.sh makes
+ * the files). _ca150: the client verifies the server against scale/ca150.pem (149 unrelated
+ * CAs, then the real one) instead of ca.pem. _mtls: the server requires a client certificate
+ * (client.pem) and verifies it against ca.pem, or against ca150.pem with _ca150. _sni50: the
+ * server has 50 keypairs (sni-01..50.example, the first set, 49 added) and the client asks
+ * for the last one added. */
+static void setup_scale(const char *dir, const char *w)
+{
+	char ca[4096], cert[4096], key[4096];
+	int ca150 = strstr(w, "_ca150") != NULL;
+	snprintf(ca, sizeof ca, ca150 ? "%s/scale/ca150.pem" : "%s/ca.pem", dir);
+	if (ca150 && tls_config_set_ca_file(ccfg, ca) == -1)
+		die("client ca: %s", tls_config_error(ccfg));
+	if (strstr(w, "_mtls") != NULL) {
+		snprintf(cert, sizeof cert, "%s/client.pem", dir);
+		snprintf(key, sizeof key, "%s/client.key", dir);
+		if (tls_config_set_keypair_file(ccfg, cert, key) == -1)
+			die("client keypair: %s", tls_config_error(ccfg));
+		tls_config_verify_client(scfg);
+		if (tls_config_set_ca_file(scfg, ca) == -1)
+			die("server ca: %s", tls_config_error(scfg));
+	}
+	if (strstr(w, "_sni50") != NULL) {
+		for (int i = 1; i <= 50; i++) {
+			snprintf(cert, sizeof cert, "%s/scale/sni-%02d.pem", dir, i);
+			snprintf(key, sizeof key, "%s/scale/sni-%02d.key", dir, i);
+			if ((i == 1 ? tls_config_set_keypair_file(scfg, cert, key)
+				    : tls_config_add_keypair_file(scfg, cert, key)) == -1)
+				die("keypair %d: %s", i, tls_config_error(scfg));
+		}
+		server_name = "sni-50.example";
+	}
+	if (tls_configure(listener, scfg) == -1)
+		die("server configure: %s", tls_error(listener));
+}
+
+/* One thread of the wall-clock handshake rows. */
+struct worker {
+	pthread_t id;
+	double secs;
+	long n, resumed;
+};
+static pthread_barrier_t start_line;
+
+static void *hs_worker(void *arg)
+{
+	struct worker *wk = arg;
+	one_connection(); /* warm-up, and this thread's first ticket */
+	pthread_barrier_wait(&start_line);
+	double t0 = wall_s();
+	while (more_wall(t0, wk->n, wk->secs)) {
+		wk->resumed += one_connection();
+		wk->n++;
+	}
+	return NULL;
+}
+
+/* handshake_{full,resumed}_{1t_wall,2t}: `threads` threads, each making connections as
+ * run_handshakes does, all sharing scfg, ccfg and the one listener; connections per
+ * wall-clock second of the whole run (CLOCK_MONOTONIC: CPU time cannot show scaling).
+ * <w>_cpus is the process's CPU seconds per wall second meanwhile: 2 when both threads
+ * ran all the time, less when they waited (for a lock, or for a busy machine's cores). */
+static void run_handshakes_wall(const char *w, double secs, int want_resumed, int threads)
+{
+	struct worker wk[2];
+	char cpus[128];
+	long n = 0, resumed = 0;
+	memset(wk, 0, sizeof wk);
+	pthread_barrier_init(&start_line, NULL, (unsigned)threads + 1);
+	for (int i = 0; i < threads; i++) {
+		wk[i].secs = secs;
+		if ((errno = pthread_create(&wk[i].id, NULL, hs_worker, &wk[i])) != 0)
+			die("pthread_create: %s", strerror(errno));
+	}
+	pthread_barrier_wait(&start_line);
+	double t0 = wall_s(), c0 = cpu_now();
+	for (int i = 0; i < threads; i++) {
+		pthread_join(wk[i].id, NULL);
+		n += wk[i].n;
+		resumed += wk[i].resumed;
+	}
+	double dt = wall_s() - t0, dc = cpu_now() - c0;
+	pthread_barrier_destroy(&start_line);
+	if (want_resumed && resumed != n)
+		skip(w, "only %ld of %ld connections resumed (no TLS 1.3 resumption: full handshakes "
+			"at %.0f/s)", resumed, n, (double)n / dt);
+	else if (!want_resumed && resumed != 0)
+		skip(w, "%ld of %ld connections resumed unexpectedly", resumed, n);
+	else {
+		result(w, (double)n / dt, "per_s", 1);
+		snprintf(cpus, sizeof cpus, "%s_cpus", w);
+		result(cpus, dc / dt, "cpus", 1);
+	}
+}
+
+/* idle_10k: heap and RSS for IDLE_CONNS established, idle connections (handshake and one
+ * request/response done), both ends in this process. Each client's socket is closed once its
+ * exchange is done (its context stays, idle, and is freed at the end): the server end of every
+ * connection stays open, so the process holds IDLE_CONNS fds (a hard limit of 20,000 cannot
+ * hold both ends' 20,000 with stdio), and RLIMIT_NOFILE is raised to what that needs. Heap is
+ * counted by memcount.so, server contexts split off by freeing them first, as run_mem does;
+ * RSS is VmRSS growth for both ends (freed heap is not returned to the system, so it cannot
+ * be split). A quick run (secs < 0.1) holds IDLE_CONNS_QUICK connections instead. */
+static void run_idle(const char *w, double secs)
+{
+	long long base, full, clients, a;
+	int n = secs >= 0 && secs < 0.1 ? IDLE_CONNS_QUICK : IDLE_CONNS;
+	if (!heap(&base, &a)) {
+		skip(w, "run under LD_PRELOAD=bench/build/memcount.so");
+		return;
+	}
+	const char *why = raise_nofile((rlim_t)(n + 64));
+	if (why != NULL) {
+		skip(w, "%s", why);
+		return;
+	}
+	struct conn *k = calloc((size_t)n, sizeof *k);
+	if (k == NULL)
+		die("calloc");
+	struct conn warm;
+	open_conn(&warm);
+	handshake(&warm);
+	req_resp(&warm);
+	close_conn(&warm);
+
+	long long rss0 = rss_bytes();
+	heap(&base, &a);
+	for (int i = 0; i < n; i++) {
+		open_conn(&k[i]);
+		handshake(&k[i]);
+		req_resp(&k[i]);
+		close(k[i].fd[0]); /* the client context never uses it again; see above */
+	}
+	heap(&full, &a);
+	long long rss1 = rss_bytes();
+	for (int i = 0; i < n; i++)
+		tls_free(k[i].s);
+	heap(&clients, &a);
+	for (int i = 0; i < n; i++) {
+		tls_free(k[i].c);
+		close(k[i].fd[1]);
+	}
+	free(k);
+	result("idle_10k_heap_per_conn", (double)(full - clients) / n, "bytes", 0);
+	result("idle_10k_heap_total", (double)(full - clients), "bytes", 0);
+	result("idle_10k_rss_per_conn", (double)(rss1 - rss0) / n, "bytes", 0);
+	result("idle_10k_rss_total", (double)(rss1 - rss0), "bytes", 0);
 }
 
 /* Rows that compare with native rustls, which reads 4 KiB at a time, turn nbtls's
@@ -464,6 +618,20 @@ int main(int argc, char **argv)
 		/* The same with every library on OpenSSL's and rustls's default suite. */
 		setup(dir, 0, 1, "TLS_AES_256_GCM_SHA384", "X25519");
 		run_handshakes(w, secs, 1);
+	} else if (strncmp(w, "handshake_full_", 15) == 0 &&
+		   (strstr(w, "_ca150") || strstr(w, "_mtls") || strstr(w, "_sni50"))) {
+		setup(dir, 0, 0, NULL, "X25519");
+		setup_scale(dir, w);
+		run_handshakes(w, secs, 0);
+	} else if (strcmp(w, "handshake_full_1t_wall") == 0 || strcmp(w, "handshake_full_2t") == 0 ||
+		   strcmp(w, "handshake_resumed_1t_wall") == 0 ||
+		   strcmp(w, "handshake_resumed_2t") == 0) {
+		int tickets = strncmp(w, "handshake_resumed", 17) == 0;
+		setup(dir, 0, tickets, NULL, "X25519");
+		run_handshakes_wall(w, secs, tickets, strstr(w, "_2t") != NULL ? 2 : 1);
+	} else if (strcmp(w, "idle_10k") == 0) {
+		setup(dir, 0, 0, NULL, "X25519");
+		run_idle(w, secs);
 	} else if (strcmp(w, "req_resp_us") == 0) {
 		setup(dir, 0, 0, NULL, "X25519");
 		run_req_resp(w, secs);

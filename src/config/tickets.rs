@@ -16,7 +16,7 @@
 //!
 //! "nbt1" tickets (made before the binding, with the session ID context alone as additional
 //! data) are refused like any undecryptable ticket: a full handshake follows.
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -65,15 +65,17 @@ impl Key {
 
 /// A config's ticket keys, shared by all its generations.
 pub struct TicketKeys {
-    /// Added keys, newest first. Empty: the automatic key is used.
-    keys: Mutex<Vec<Key>>,
+    /// Added keys, newest first. Empty: the automatic key is used. A read lock for sealing
+    /// and opening tickets, so that the handshakes of several threads never wait for each
+    /// other's ticket crypto; the write lock only to add a key.
+    keys: RwLock<Vec<Key>>,
     auto: Arc<dyn ProducesTickets>,
     rng: SystemRandom,
 }
 
 impl std::fmt::Debug for TicketKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TicketKeys").field("added", &self.lock().len()).finish()
+        f.debug_struct("TicketKeys").field("added", &self.read().len()).finish()
     }
 }
 
@@ -82,11 +84,15 @@ impl TicketKeys {
     pub fn new() -> Result<Self> {
         let auto = rustls::crypto::ring::Ticketer::new()
             .map_err(|e| Error::new(Code::Unknown, format!("ticket key generation failed: {e}")))?;
-        Ok(Self { keys: Mutex::new(Vec::new()), auto, rng: SystemRandom::new() })
+        Ok(Self { keys: RwLock::new(Vec::new()), auto, rng: SystemRandom::new() })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Key>> {
-        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> RwLockReadGuard<'_, Vec<Key>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Vec<Key>> {
+        self.keys.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// `tls_config_add_ticket_key`: adds `key` as revision `rev`, the newest.
@@ -102,7 +108,7 @@ impl TicketKeys {
                 key.len()
             ))
         })?;
-        let mut keys = self.lock();
+        let mut keys = self.write();
         if let Some(i) = keys.iter().position(|k| k.rev == rev) {
             if i == 0 && keys[0].raw.iter().zip(&raw).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0 {
                 return Ok(());
@@ -124,7 +130,7 @@ impl TicketKeys {
 
     /// Whether keys were added (automatic rekeying is then off).
     pub fn manual(&self) -> bool {
-        !self.lock().is_empty()
+        !self.read().is_empty()
     }
 
     fn aad(header: &[u8], binding: &Binding) -> Vec<u8> {
@@ -142,7 +148,7 @@ impl TicketKeys {
         binding: &Binding,
         now: Instant,
     ) -> Option<Vec<u8>> {
-        let keys = self.lock();
+        let keys = self.read();
         if keys.is_empty() {
             let mut p = Vec::with_capacity(BINDING_LEN + plain.len());
             p.extend_from_slice(binding);
@@ -177,7 +183,7 @@ impl TicketKeys {
         binding: &Binding,
         now: Instant,
     ) -> Option<Vec<u8>> {
-        let keys = self.lock();
+        let keys = self.read();
         if keys.is_empty() {
             let p = self.auto.decrypt(ticket)?;
             return (p.len() >= BINDING_LEN && p[..BINDING_LEN] == binding[..])
@@ -266,8 +272,8 @@ mod tests {
         for rev in 3..=6 {
             keys.add(rev, &[rev as u8; 48]).unwrap();
         }
-        assert_eq!(keys.lock().len(), MAX_KEYS);
-        assert!(keys.lock().iter().all(|k| k.rev >= 3));
+        assert_eq!(keys.read().len(), MAX_KEYS);
+        assert!(keys.read().iter().all(|k| k.rev >= 3));
     }
 
     #[test]
@@ -305,7 +311,7 @@ mod tests {
         let mut body = b"session".to_vec();
         let aad = TicketKeys::aad(&old[..8], &[0; SESSION_ID_SIZE]);
         let nonce = Nonce::assume_unique_for_key([9; aead::NONCE_LEN]);
-        keys.lock()[0]
+        keys.read()[0]
             .aead
             .seal_in_place_append_tag(nonce, Aad::from(&aad[..]), &mut body)
             .unwrap();

@@ -20,11 +20,20 @@ extern "C" {
         -> *mut std::ffi::c_void;
 }
 const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+const CLOCK_MONOTONIC: i32 = 1;
 
 fn cpu() -> f64 {
     let mut ts = [0i64; 2];
     // SAFETY: clock_gettime writes a struct timespec (two longs on x86_64 Linux).
     unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts[0] as f64 + ts[1] as f64 * 1e-9
+}
+
+/// Wall-clock seconds, for the rows that show scaling over threads.
+fn wall() -> f64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: as in cpu().
+    unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) };
     ts[0] as f64 + ts[1] as f64 * 1e-9
 }
 
@@ -290,6 +299,69 @@ fn run_handshakes(w: &str, st: &Setup, secs: f64, want_resumed: bool) {
     result(w, n as f64 / dt, "per_s", true);
 }
 
+/// handshake_{full,resumed}_{1t_wall,2t}, as tlsbench.c: `threads` threads sharing one
+/// Setup (both configs, the client's session cache included); connections per wall-clock
+/// second, and `<w>_cpus`, the process's CPU seconds per wall second meanwhile.
+fn run_handshakes_wall(w: &str, st: &Setup, secs: f64, want_resumed: bool, threads: usize) {
+    let start = std::sync::Barrier::new(threads + 1);
+    let (t0, c0, counts) = std::thread::scope(|sc| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    connection(st); // warm-up, and this thread's first ticket
+                    start.wait();
+                    let (t0, mut n, mut resumed) = (wall(), 0u64, 0u64);
+                    while (secs < 0.0 && n < (-secs) as u64)
+                        || (secs >= 0.0 && (n < 4 || wall() - t0 < secs))
+                    {
+                        resumed += connection(st) as u64;
+                        n += 1;
+                    }
+                    (n, resumed)
+                })
+            })
+            .collect();
+        start.wait();
+        let (t0, c0) = (wall(), cpu());
+        (
+            t0,
+            c0,
+            workers
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>(),
+        )
+    });
+    let (dt, dc) = (wall() - t0, cpu() - c0);
+    let (n, resumed) = counts.iter().fold((0, 0), |(a, b), (n, r)| (a + n, b + r));
+    if want_resumed && resumed != n {
+        println!("SKIP {w} only {resumed} of {n} connections resumed");
+    } else if !want_resumed && resumed != 0 {
+        println!("SKIP {w} {resumed} of {n} connections resumed unexpectedly");
+    } else {
+        result(w, n as f64 / dt, "per_s", true);
+        result(&format!("{w}_cpus"), dc / dt, "cpus", true);
+    }
+}
+
+/// handshake_full_ca150: setup()'s, with the client verifying against scale/ca150.pem.
+fn setup_ca150(dir: &str) -> Setup {
+    let s = setup(dir, false, false, None);
+    let mut roots = RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(format!("{dir}/scale/ca150.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let client = ClientConfig::builder_with_provider(s.client.crypto_provider().clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Setup {
+        client: Arc::new(client),
+        server: s.server,
+    }
+}
+
 fn run_bulk(w: &str, st: &Setup, chunk: usize, secs: f64) {
     let (mut c, mut s) = pair(st);
     handshake(&mut c, &mut s);
@@ -529,6 +601,21 @@ fn main() {
             secs,
             true,
         ),
+        "handshake_full_ca150" => run_handshakes(w, &setup_ca150(dir), secs, false),
+        "handshake_full_mtls"
+        | "handshake_full_mtls_ca150"
+        | "handshake_full_sni50"
+        | "idle_10k" => {
+            println!("SKIP {w} not written for native rustls (optional in issue 15)")
+        }
+        "handshake_full_1t_wall" | "handshake_full_2t" => {
+            let threads = if w.ends_with("_2t") { 2 } else { 1 };
+            run_handshakes_wall(w, &setup(dir, false, false, None), secs, false, threads)
+        }
+        "handshake_resumed_1t_wall" | "handshake_resumed_2t" => {
+            let threads = if w.ends_with("_2t") { 2 } else { 1 };
+            run_handshakes_wall(w, &setup(dir, false, true, None), secs, true, threads)
+        }
         "req_resp_us" => run_req_resp(w, &setup(dir, false, false, None), secs),
         "mem_per_conn" => run_mem(&setup(dir, false, false, None)),
         "bulk_record_16k" | "bulk_record_16k_ra" => {
