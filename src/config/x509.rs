@@ -189,16 +189,47 @@ pub fn match_name(cert_name: &str, name: &str) -> bool {
 /// names, or IP addresses for an address) and, only when there are none of that kind,
 /// against the commonName (an address by plain comparison, no wildcards).
 pub fn contains_name(names: &Names, name: &str) -> bool {
-    if let Ok(ip) = name.parse::<IpAddr>() {
-        if !names.ips.is_empty() {
-            return names.ips.contains(&ip);
+    NameQuery::new(name).matches(names)
+}
+
+/// A name to look for in certificates, parsed once (whether it is an IP address) for
+/// checking many.
+#[derive(Clone, Copy, Debug)]
+pub struct NameQuery<'a> {
+    name: &'a str,
+    ip: Option<IpAddr>,
+}
+
+impl<'a> NameQuery<'a> {
+    /// The query for `name`.
+    pub fn new(name: &'a str) -> Self {
+        Self { name, ip: name.parse::<IpAddr>().ok() }
+    }
+
+    /// The name asked for.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The name as an IP address, if it is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
+    }
+
+    /// [`contains_name`]'s rule.
+    pub fn matches(&self, names: &Names) -> bool {
+        let name = self.name;
+        if let Some(ip) = self.ip {
+            if !names.ips.is_empty() {
+                return names.ips.contains(&ip);
+            }
+            return names.common_name.as_deref() == Some(name);
         }
-        return names.common_name.as_deref() == Some(name);
+        if !names.dns.is_empty() {
+            return names.dns.iter().any(|d| match_name(d, name));
+        }
+        names.common_name.as_deref().is_some_and(|cn| match_name(cn, name))
     }
-    if !names.dns.is_empty() {
-        return names.dns.iter().any(|d| match_name(d, name));
-    }
-    names.common_name.as_deref().is_some_and(|cn| match_name(cn, name))
 }
 
 #[cfg(test)]

@@ -309,3 +309,82 @@ fn key_updates_and_held_tickets_keep_their_order_under_every_policy() {
         }
     }
 }
+
+/// The keypair chosen by name through the resolver's index is the one a look at every
+/// keypair in order chooses (the rule before the index), for names that match exactly, by
+/// case, by wildcard, by IP address, by several keypairs, and not at all.
+#[test]
+fn sni_index_chooses_as_a_scan_of_every_keypair() {
+    let read = |n: &str| std::fs::read(certs_dir().join(n)).unwrap();
+    let names = ["server", "wrongname", "wild", "server-rsa", "client", "untrusted", "expired"];
+    let pairs: Vec<sni::Keypair> = names
+        .iter()
+        .map(|n| sni::Keypair {
+            cert_pem: read(&format!("{n}.pem")),
+            key_pem: read(&format!("{n}.key")),
+            ocsp: None,
+        })
+        .collect();
+    let r = sni::Resolver::new(&pairs, &crate::policy::provider()).unwrap();
+    let all: Vec<_> = pairs
+        .iter()
+        .map(|p| {
+            let certs = crate::config::pem::certs(&p.cert_pem, "certificate").unwrap();
+            crate::config::x509::names(certs[0].as_ref()).unwrap()
+        })
+        .collect();
+    use SignatureScheme as S;
+    let scheme_sets: [&[S]; 4] = [
+        &[S::ECDSA_NISTP256_SHA256, S::RSA_PSS_SHA256],
+        &[S::RSA_PSS_SHA256],
+        &[S::ECDSA_NISTP256_SHA256],
+        &[],
+    ];
+    let queries = [
+        "localhost",
+        "LOCALHOST",
+        "127.0.0.1",
+        "127.0.0.2",
+        "::1",
+        "a.wild.example",
+        "A.Wild.Example",
+        "b.a.wild.example",
+        "wild.example",
+        ".wild.example",
+        "*.wild.example",
+        "wrong.example",
+        "client.example",
+        "nomatch.example",
+        "localhost,IP:127.0.0.1",
+        "",
+    ];
+    for q in queries {
+        for schemes in scheme_sets {
+            // The rule as a scan: the only valid keypair; else an ECDSA one the client can
+            // verify, else the first it can verify, else the first; the default when none.
+            let valid: Vec<usize> = (0..all.len())
+                .filter(|&i| crate::config::x509::contains_name(&all[i], q))
+                .collect();
+            let key = |i: usize| r.choose_by_position(i);
+            let want = match valid.as_slice() {
+                [] => key(0),
+                [only] => key(*only),
+                several => {
+                    let usable: Vec<usize> = several
+                        .iter()
+                        .copied()
+                        .filter(|&i| key(i).key.choose_scheme(schemes).is_some())
+                        .collect();
+                    let ecdsa = usable
+                        .iter()
+                        .copied()
+                        .find(|&i| key(i).key.algorithm() == rustls::SignatureAlgorithm::ECDSA);
+                    key(ecdsa.or(usable.first().copied()).unwrap_or(several[0]))
+                }
+            };
+            let got = r.choose(Some(q), schemes);
+            assert!(Arc::ptr_eq(&got, &want), "{q:?} {schemes:?}");
+        }
+    }
+    assert!(Arc::ptr_eq(&r.choose(None, &[]), &r.choose_by_position(0)));
+}
