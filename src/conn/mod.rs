@@ -114,7 +114,8 @@ pub struct Conn {
     eof: Eof,
     strict_eof: bool,
     close_notify_queued: bool,
-    failure: Option<Error>,
+    /// The failure that ended the connection (boxed: most connections never fail).
+    failure: Option<Box<Error>>,
     info: Option<Info>,
     servername: Option<String>,
     /// Whether any I/O call has run (a connection's NONE policy must come before).
@@ -511,7 +512,7 @@ impl Conn {
     fn enter(&mut self, op: Op) -> Step<bool> {
         self.started = true;
         if let Some(f) = &self.failure {
-            return Err(Stop::Fail(f.clone()));
+            return Err(Stop::Fail(Error::clone(f)));
         }
         Ok(state::check(self.phase, op)?)
     }
@@ -563,7 +564,7 @@ impl Conn {
 
     fn fail(&mut self, err: Error) -> Stop {
         self.phase = Phase::Failed;
-        self.failure = Some(err.clone());
+        self.failure = Some(Box::new(err.clone()));
         Stop::Fail(err)
     }
 
