@@ -62,9 +62,10 @@ pub enum Eof {
     Truncated,
 }
 
-/// What the handshake negotiated, kept for the `tls_conn_*` accessors.
+/// What the handshake negotiated, for the `tls_conn_*` accessors: read from rustls when
+/// asked (it keeps all of it), so a connection stores none of it twice.
 #[derive(Clone, Debug, Default)]
-pub struct Info {
+pub struct Info<'a> {
     /// "TLSv1.2" or "TLSv1.3".
     pub version: &'static str,
     /// The suite's OpenSSL name.
@@ -72,10 +73,10 @@ pub struct Info {
     /// The suite's symmetric key length in bits.
     pub cipher_bits: i32,
     /// The ALPN protocol selected, if any.
-    pub alpn: Option<Vec<u8>>,
+    pub alpn: Option<&'a [u8]>,
     /// The server name: the client's SNI as it sent it, case kept (server), or the name
     /// connected to (client).
-    pub servername: Option<String>,
+    pub servername: Option<&'a str>,
     /// Whether this connection resumed an earlier session.
     pub resumed: bool,
     /// The key exchange group's name; `None` on a TLS 1.2 resumption (no key exchange).
@@ -116,7 +117,9 @@ pub struct Conn {
     close_notify_queued: bool,
     /// The failure that ended the connection (boxed: most connections never fail).
     failure: Option<Box<Error>>,
-    info: Option<Info>,
+    /// Whether the handshake completed (what it negotiated is then [`Conn::info`]).
+    handshake_done: bool,
+    /// The client's SNI as it sent it (server), or the name connected to (client).
     servername: Option<String>,
     /// Whether any I/O call has run (a connection's NONE policy must come before).
     started: bool,
@@ -198,7 +201,7 @@ impl Conn {
             strict_eof: settings.strict_eof,
             close_notify_queued: false,
             failure: None,
-            info: None,
+            handshake_done: false,
             servername: name.map(str::to_owned),
             started: false,
             reply_due: false,
@@ -409,8 +412,8 @@ impl Conn {
     }
 
     /// What the handshake negotiated, once complete.
-    pub fn info(&self) -> Option<&Info> {
-        self.info.as_ref()
+    pub fn info(&self) -> Option<Info<'_>> {
+        self.handshake_done.then(|| self.negotiated())
     }
 
     /// The current phase.

@@ -35,7 +35,9 @@ impl Conn {
     /// The certificates the peer sent, leaf first, once the handshake is complete; `None`
     /// before, or when it sent none.
     pub fn peer_chain(&self) -> Option<&[CertificateDer<'static>]> {
-        self.info.as_ref()?;
+        if !self.handshake_done {
+            return None;
+        }
         self.tls.peer_certificates().filter(|c| !c.is_empty())
     }
 

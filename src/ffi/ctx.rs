@@ -237,8 +237,8 @@ impl Tls {
         let info = self.ctx.conn()?.info()?;
         Some(self.info_c.get_or_init(|| {
             Box::new(InfoC {
-                alpn: info.alpn.as_ref().map(|a| CString::new(a.clone()).unwrap_or_default()),
-                servername: info.servername.as_deref().map(to_cstring),
+                alpn: info.alpn.map(|a| CString::new(a).unwrap_or_default()),
+                servername: info.servername.map(to_cstring),
                 version: Some(to_cstring(info.version)),
                 cipher: Some(to_cstring(info.cipher)),
                 group: info.group.map(to_cstring),
