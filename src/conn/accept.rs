@@ -36,14 +36,13 @@ impl Conn {
                     self.plaintext_alert(rustls::AlertDescription::HandshakeFailure);
                     return Err(self.fail(e));
                 }
-                let p = self.pending.take().expect("pending");
+                let mut p = self.pending.take().expect("pending");
                 let hello = accepted.client_hello();
                 // The name as sent, if it is the one rustls accepted (which it lowercased).
                 self.servername = p
                     .hello
-                    .server_name()
-                    .filter(|raw| hello.server_name().is_some_and(|n| n.eq_ignore_ascii_case(raw)))
-                    .map(str::to_owned);
+                    .take_server_name()
+                    .filter(|raw| hello.server_name().is_some_and(|n| n.eq_ignore_ascii_case(raw)));
                 let config = p.config;
                 match accepted.into_connection(config) {
                     Ok(conn) => {
