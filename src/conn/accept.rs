@@ -120,16 +120,26 @@ fn usable_signature_scheme(
     tls13: bool,
 ) -> Result<(), Error> {
     let hello = accepted.client_hello();
-    let schemes: Vec<rustls::SignatureScheme> = hello
-        .signature_schemes()
-        .iter()
-        .copied()
-        .filter(|s| !tls13 || usable_in_tls13(*s))
-        .collect();
+    let offered = hello.signature_schemes();
+    let usable = |s: &rustls::SignatureScheme| !tls13 || usable_in_tls13(*s);
+    // The usual list fits on the stack; a longer one goes to the heap.
+    let mut on_stack = [rustls::SignatureScheme::Unknown(0); 64];
+    let on_heap: Vec<rustls::SignatureScheme>;
+    let schemes: &[rustls::SignatureScheme] = if offered.len() <= on_stack.len() {
+        let mut n = 0;
+        for s in offered.iter().copied().filter(usable) {
+            on_stack[n] = s;
+            n += 1;
+        }
+        &on_stack[..n]
+    } else {
+        on_heap = offered.iter().copied().filter(usable).collect();
+        &on_heap
+    };
     let Some(key) = config.cert_resolver.resolve(accepted.client_hello()) else {
         return Ok(()); // rustls refuses the handshake itself
     };
-    if key.key.choose_scheme(&schemes).is_some() {
+    if key.key.choose_scheme(schemes).is_some() {
         return Ok(());
     }
     let mut e = Error::new(
