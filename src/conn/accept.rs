@@ -36,13 +36,19 @@ impl Conn {
                     self.plaintext_alert(rustls::AlertDescription::HandshakeFailure);
                     return Err(self.fail(e));
                 }
-                let mut p = self.pending.take().expect("pending");
+                let p = self.pending.take().expect("pending");
                 let hello = accepted.client_hello();
-                // The name as sent, if it is the one rustls accepted (which it lowercased).
+                // The name as sent, if it is the one rustls accepted (which it lowercased) in
+                // another case; when it is the same, rustls's copy serves.
                 self.servername = p
                     .hello
-                    .take_server_name()
-                    .filter(|raw| hello.server_name().is_some_and(|n| n.eq_ignore_ascii_case(raw)));
+                    .server_name()
+                    .filter(|raw| {
+                        hello
+                            .server_name()
+                            .is_some_and(|n| n != *raw && n.eq_ignore_ascii_case(raw))
+                    })
+                    .map(str::to_owned);
                 let config = p.config;
                 match accepted.into_connection(config) {
                     Ok(conn) => {

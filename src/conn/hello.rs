@@ -53,9 +53,43 @@ pub struct HelloName {
     /// parsed where it lies); dropped when done.
     msg: Vec<u8>,
     /// The host name as sent, once the ClientHello is complete.
-    name: Option<Box<[u8]>>,
+    name: Name,
     /// Whether the whole ClientHello offered TLS 1.3 (supported_versions lists 0x0304).
     tls13: bool,
+}
+
+/// A host name: up to 255 bytes (any DNS name) held inline, so reading one allocates
+/// nothing; a longer one boxed.
+#[derive(Debug)]
+struct Name {
+    /// The length of an inline name; `None` when there is none inline.
+    inline_len: Option<u8>,
+    inline: [u8; 255],
+    boxed: Option<Box<[u8]>>,
+}
+
+impl Name {
+    const NONE: Name = Name { inline_len: None, inline: [0; 255], boxed: None };
+
+    fn new(name: &[u8]) -> Self {
+        let mut n = Name::NONE;
+        match u8::try_from(name.len()) {
+            Ok(len) => {
+                n.inline[..name.len()].copy_from_slice(name);
+                n.inline_len = Some(len);
+            }
+            Err(_) => n.boxed = Some(name.into()),
+        }
+        n
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        match (&self.boxed, self.inline_len) {
+            (Some(b), _) => Some(b),
+            (None, Some(len)) => Some(&self.inline[..usize::from(len)]),
+            (None, None) => None,
+        }
+    }
 }
 
 impl Default for HelloName {
@@ -76,7 +110,7 @@ impl HelloName {
             msg_header: [0; 4],
             msg_header_len: 0,
             msg: Vec::new(),
-            name: None,
+            name: Name::NONE,
             tls13: false,
         }
     }
@@ -142,17 +176,12 @@ impl HelloName {
     /// The host name exactly as the client sent it, once the whole ClientHello was read
     /// and it had one; `None` before, without SNI, or after malformed input.
     pub fn server_name_bytes(&self) -> Option<&[u8]> {
-        self.name.as_deref()
+        self.name.bytes()
     }
 
     /// [`HelloName::server_name_bytes`] as text (`None` if it is not UTF-8).
     pub fn server_name(&self) -> Option<&str> {
         self.server_name_bytes().and_then(|b| std::str::from_utf8(b).ok())
-    }
-
-    /// Takes [`HelloName::server_name`] out as a `String` (without copying it).
-    pub fn take_server_name(&mut self) -> Option<String> {
-        self.name.take().and_then(|b| String::from_utf8(Vec::from(b)).ok())
     }
 
     /// Whether the whole ClientHello was read and offers TLS 1.3 (its supported_versions
@@ -172,7 +201,7 @@ impl HelloName {
     fn fail(&mut self) {
         self.phase = Phase::Failed;
         self.msg = Vec::new();
-        self.name = None;
+        self.name = Name::NONE;
     }
 
     /// Body bytes of a handshake record: appended to the first message until it is whole.
@@ -210,7 +239,7 @@ impl HelloName {
     fn parsed(&mut self, answer: Result<(Option<&[u8]>, bool), Malformed>) {
         match answer {
             Ok((name, tls13)) => {
-                self.name = name.map(Box::from);
+                self.name = name.map_or(Name::NONE, Name::new);
                 self.tls13 = tls13;
                 self.phase = Phase::Done;
                 self.msg = Vec::new();

@@ -119,7 +119,8 @@ pub struct Conn {
     failure: Option<Box<Error>>,
     /// Whether the handshake completed (what it negotiated is then [`Conn::info`]).
     handshake_done: bool,
-    /// The client's SNI as it sent it (server), or the name connected to (client).
+    /// The name connected to (client), or the client's SNI as it sent it when that differs
+    /// from rustls's lowercased copy (server).
     servername: Option<String>,
     /// Whether any I/O call has run (a connection's NONE policy must come before).
     started: bool,
