@@ -48,7 +48,7 @@ impl Conn {
                             .server_name()
                             .is_some_and(|n| n != *raw && n.eq_ignore_ascii_case(raw))
                     })
-                    .map(str::to_owned);
+                    .map(|raw| raw.to_owned().into());
                 let config = p.config;
                 match accepted.into_connection(config) {
                     Ok(conn) => {

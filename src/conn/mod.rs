@@ -5,6 +5,7 @@
 mod accept;
 mod handshake;
 pub mod hello;
+mod hostnames;
 mod memory;
 pub mod peer;
 mod read;
@@ -15,6 +16,7 @@ pub mod transport;
 pub mod want;
 mod write;
 
+use std::borrow::Cow;
 use std::io::{self, Read as _, Write as _};
 use std::sync::Arc;
 
@@ -121,7 +123,7 @@ pub struct Conn {
     handshake_done: bool,
     /// The name connected to (client), or the client's SNI as it sent it when that differs
     /// from rustls's lowercased copy (server).
-    servername: Option<String>,
+    servername: Option<Cow<'static, str>>,
     /// Whether any I/O call has run (a connection's NONE policy must come before).
     started: bool,
     /// A fatal alert sent before any rustls connection existed (memory transport: handed out
@@ -154,14 +156,26 @@ impl Conn {
         io: Box<dyn Transport>,
         settings: &Settings,
     ) -> Result<Self, Error> {
-        let server_name = match name {
-            Some(n) => ServerName::try_from(n.to_owned())
-                .map_err(|_| Error::arg(format!("invalid server name '{n}'")))?,
+        let (server_name, kept) = match name {
+            Some(n) => {
+                let checked = ServerName::try_from(n)
+                    .map_err(|_| Error::arg(format!("invalid server name '{n}'")))?;
+                // A name kept for the process costs this connection and rustls no copy.
+                match hostnames::shared(n) {
+                    Some(s) => (
+                        ServerName::try_from(s).unwrap_or_else(|_| checked.to_owned()),
+                        Some(Cow::Borrowed(s)),
+                    ),
+                    None => (checked.to_owned(), Some(Cow::Owned(n.to_owned()))),
+                }
+            }
             // No name to check (noverifyname): an address sends no SNI.
-            None => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
+            None => (ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()), None),
         };
         let tls = ClientConnection::new(config, server_name).map_err(|e| Error::tls(&e))?;
-        Ok(Self::new(Connection::Client(tls), io, settings, TicketPolicy::Deferred, name))
+        let mut conn = Self::new(Connection::Client(tls), io, settings, TicketPolicy::Deferred);
+        conn.servername = kept;
+        Ok(conn)
     }
 
     /// A server connection. Until the ClientHello is read it is an Acceptor; `self.tls` is a
@@ -172,8 +186,7 @@ impl Conn {
         settings: &Settings,
     ) -> Result<Self, Error> {
         let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
-        let mut conn =
-            Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
+        let mut conn = Self::new(Connection::Server(tls), io, settings, settings.ticket_policy);
         let tls13 = settings.protocols & crate::policy::PROTO_TLS1_3 != 0;
         conn.pending = Some(Box::new(Pending {
             acceptor: rustls::server::Acceptor::default(),
@@ -189,7 +202,6 @@ impl Conn {
         io: Box<dyn Transport>,
         settings: &Settings,
         policy: TicketPolicy,
-        name: Option<&str>,
     ) -> Self {
         tls.set_buffer_limit(Some(settings.buffer_limit));
         Self {
@@ -203,7 +215,7 @@ impl Conn {
             close_notify_queued: false,
             failure: None,
             handshake_done: false,
-            servername: name.map(str::to_owned),
+            servername: None,
             started: false,
             reply_due: false,
             early_alert: None,
