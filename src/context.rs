@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use once_cell::sync::Lazy;
 
 use crate::config::{Config, Snapshot, TicketPolicy};
-use crate::conn::transport::Transport;
+use crate::conn::transport::Io;
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 
@@ -151,7 +151,7 @@ impl Context {
 
     /// Starts a client connection over `io` (the handshake runs on the first I/O call); an
     /// unconfigured client takes the default config.
-    pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
+    pub fn connect(&mut self, io: impl Into<Io>, servername: Option<&str>) -> Result<()> {
         self.kind.connect(self.conn.is_some())?;
         let snap = match self.current_snapshot() {
             Some(s) => s,
@@ -170,12 +170,7 @@ impl Context {
 
     /// Starts a client connection over `io` on the socket `fd` nbtls created itself: the
     /// context owns it from then on, and it is closed at once if the connection cannot start.
-    pub fn connect_owned_fd(
-        &mut self,
-        fd: i32,
-        io: Box<dyn Transport>,
-        servername: &str,
-    ) -> Result<()> {
+    pub fn connect_owned_fd(&mut self, fd: i32, io: impl Into<Io>, servername: &str) -> Result<()> {
         match self.connect(io, Some(servername)) {
             Ok(()) => {
                 self.owned_fd = Some(fd);
@@ -190,7 +185,7 @@ impl Context {
 
     /// Accepts a connection over `io` on this listener: a new accepted context sharing the
     /// listener's current snapshot.
-    pub fn accept(&self, io: Box<dyn Transport>) -> Result<Context> {
+    pub fn accept(&self, io: impl Into<Io>) -> Result<Context> {
         self.kind.accept()?;
         let snap = self
             .current_snapshot()
@@ -207,7 +202,7 @@ impl Context {
     }
 
     /// Replaces the transport of a connection not yet used (accept over callbacks).
-    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+    pub fn set_transport(&mut self, io: impl Into<Io>) {
         if let Some(c) = self.conn.as_mut() {
             c.set_transport(io);
         }

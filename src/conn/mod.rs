@@ -32,7 +32,7 @@ use read::Ahead;
 use records::Framer;
 use schedule::Schedule;
 use state::{Op, Phase};
-use transport::{Output, Transport};
+use transport::{Io, Output};
 pub use want::Want;
 
 /// Why an operation did not complete.
@@ -109,7 +109,7 @@ enum Got {
 /// One TLS connection over one transport.
 pub struct Conn {
     tls: Connection,
-    io: Box<dyn Transport>,
+    io: Io,
     sched: Schedule,
     phase: Phase,
     /// Plaintext bytes of an unfinished `write`, already encrypted into the queue.
@@ -153,7 +153,7 @@ impl Conn {
     pub fn client(
         config: Arc<ClientConfig>,
         name: Option<&str>,
-        io: Box<dyn Transport>,
+        io: impl Into<Io>,
         settings: &Settings,
     ) -> Result<Self, Error> {
         let (server_name, kept) = match name {
@@ -182,7 +182,7 @@ impl Conn {
     /// placeholder then (handshaking, nothing queued).
     pub fn server(
         config: Arc<ServerConfig>,
-        io: Box<dyn Transport>,
+        io: impl Into<Io>,
         settings: &Settings,
     ) -> Result<Self, Error> {
         let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
@@ -199,14 +199,14 @@ impl Conn {
 
     fn new(
         mut tls: Connection,
-        io: Box<dyn Transport>,
+        io: impl Into<Io>,
         settings: &Settings,
         policy: TicketPolicy,
     ) -> Self {
         tls.set_buffer_limit(Some(settings.buffer_limit));
         Self {
             tls,
-            io,
+            io: io.into(),
             sched: Schedule::new(policy),
             phase: Phase::Handshaking,
             taken: 0,
@@ -230,8 +230,8 @@ impl Conn {
     }
 
     /// Replaces the transport (before any I/O).
-    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
-        self.io = io;
+    pub fn set_transport(&mut self, io: impl Into<Io>) {
+        self.io = io.into();
     }
 
     // ----- the operations -----

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use once_cell::sync::OnceCell;
 
 use crate::config::Config;
-use crate::conn::transport::Transport;
+use crate::conn::transport::Io;
 use crate::conn::{Conn, Step, Stop, Want};
 use crate::context::Context;
 pub use crate::context::Kind;
@@ -115,17 +115,17 @@ impl Tls {
     }
 
     /// Starts a client connection over `io` (see [`Context::connect`]).
-    pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
+    pub fn connect(&mut self, io: impl Into<Io>, servername: Option<&str>) -> Result<()> {
         self.ctx.connect(io, servername)
     }
 
     /// Accepts a connection over `io` on this listener (see [`Context::accept`]).
-    pub fn accept(&self, io: Box<dyn Transport>) -> Result<Box<Tls>> {
+    pub fn accept(&self, io: impl Into<Io>) -> Result<Box<Tls>> {
         self.ctx.accept(io).map(Tls::wrap)
     }
 
     /// Replaces the transport of a connection not yet used (accept over callbacks).
-    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+    pub fn set_transport(&mut self, io: impl Into<Io>) {
         self.ctx.set_transport(io);
     }
 
@@ -136,12 +136,7 @@ impl Tls {
 
     /// Starts a client connection on the socket `fd` nbtls created itself (see
     /// [`Context::connect_owned_fd`]).
-    pub fn connect_owned_fd(
-        &mut self,
-        fd: i32,
-        io: Box<dyn Transport>,
-        servername: &str,
-    ) -> Result<()> {
+    pub fn connect_owned_fd(&mut self, fd: i32, io: impl Into<Io>, servername: &str) -> Result<()> {
         self.ctx.connect_owned_fd(fd, io, servername)
     }
 
