@@ -100,13 +100,14 @@ pub struct Context {
     kind: Kind,
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     conn: Option<Conn>,
-    owned_fd: Option<i32>,
+    /// The socket `tls_connect` made, or -1 (4 bytes beside `kind`, not an 8-byte Option).
+    owned_fd: i32,
 }
 
 impl Context {
     /// A new context of `kind`, unconfigured.
     pub fn new(kind: Kind) -> Self {
-        Self { kind, snapshot: Mutex::new(None), conn: None, owned_fd: None }
+        Self { kind, snapshot: Mutex::new(None), conn: None, owned_fd: -1 }
     }
 
     /// What this context is.
@@ -144,7 +145,8 @@ impl Context {
 
     /// Closes the socket nbtls created, if any (after `tls_close` finished, and on reset).
     pub fn close_owned_fd(&mut self) {
-        if let Some(fd) = self.owned_fd.take() {
+        let fd = std::mem::replace(&mut self.owned_fd, -1);
+        if fd >= 0 {
             crate::sys::fd::close_fd(fd);
         }
     }
@@ -173,7 +175,7 @@ impl Context {
     pub fn connect_owned_fd(&mut self, fd: i32, io: impl Into<Io>, servername: &str) -> Result<()> {
         match self.connect(io, Some(servername)) {
             Ok(()) => {
-                self.owned_fd = Some(fd);
+                self.owned_fd = fd;
                 Ok(())
             }
             Err(e) => {
@@ -197,7 +199,7 @@ impl Context {
             kind: Kind::Accepted,
             snapshot: Mutex::new(Some(snap)),
             conn: Some(conn),
-            owned_fd: None,
+            owned_fd: -1,
         })
     }
 

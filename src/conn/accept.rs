@@ -21,6 +21,8 @@ pub(super) struct Pending {
     pub(super) hello: hello::HelloName,
     /// Whether the config enables TLS 1.3.
     pub(super) tls13: bool,
+    /// The connection's buffer limit, for the rustls connection made from the Acceptor.
+    pub(super) buffer_limit: usize,
 }
 
 impl Conn {
@@ -49,11 +51,11 @@ impl Conn {
                             .is_some_and(|n| n != *raw && n.eq_ignore_ascii_case(raw))
                     })
                     .map(|raw| raw.to_owned().into());
-                let config = p.config;
+                let (config, buffer_limit) = (p.config, p.buffer_limit);
                 match accepted.into_connection(config) {
                     Ok(conn) => {
                         self.tls = Connection::Server(conn);
-                        self.tls.set_buffer_limit(Some(self.buffer_limit));
+                        self.tls.set_buffer_limit(Some(buffer_limit));
                         // The reply to the ClientHello is in-turn; records that came with it
                         // are processed now.
                         self.process(true, 0)

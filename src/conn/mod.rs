@@ -132,7 +132,6 @@ pub struct Conn {
     /// An answer the peer waits for (a no_renegotiation warning) did not leave at once: it
     /// goes first with the next call, `tls_read` included.
     reply_due: bool,
-    buffer_limit: usize,
     /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
     pending: Option<Box<Pending>>,
     /// The peer's certificate, described once (see peer.rs).
@@ -193,6 +192,7 @@ impl Conn {
             config,
             hello: hello::HelloName::new(),
             tls13,
+            buffer_limit: settings.buffer_limit,
         }));
         Ok(conn)
     }
@@ -219,7 +219,6 @@ impl Conn {
             started: false,
             reply_due: false,
             early_alert: None,
-            buffer_limit: settings.buffer_limit,
             pending: None,
             peer: peer::Cache::default(),
             framer: Framer::default(),
