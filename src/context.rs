@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use once_cell::sync::Lazy;
 
 use crate::config::{Config, Snapshot, TicketPolicy};
-use crate::conn::transport::Transport;
+use crate::conn::transport::Io;
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 
@@ -100,13 +100,14 @@ pub struct Context {
     kind: Kind,
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     conn: Option<Conn>,
-    owned_fd: Option<i32>,
+    /// The socket `tls_connect` made, or -1 (4 bytes beside `kind`, not an 8-byte Option).
+    owned_fd: i32,
 }
 
 impl Context {
     /// A new context of `kind`, unconfigured.
     pub fn new(kind: Kind) -> Self {
-        Self { kind, snapshot: Mutex::new(None), conn: None, owned_fd: None }
+        Self { kind, snapshot: Mutex::new(None), conn: None, owned_fd: -1 }
     }
 
     /// What this context is.
@@ -144,14 +145,15 @@ impl Context {
 
     /// Closes the socket nbtls created, if any (after `tls_close` finished, and on reset).
     pub fn close_owned_fd(&mut self) {
-        if let Some(fd) = self.owned_fd.take() {
+        let fd = std::mem::replace(&mut self.owned_fd, -1);
+        if fd >= 0 {
             crate::sys::fd::close_fd(fd);
         }
     }
 
     /// Starts a client connection over `io` (the handshake runs on the first I/O call); an
     /// unconfigured client takes the default config.
-    pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
+    pub fn connect(&mut self, io: impl Into<Io>, servername: Option<&str>) -> Result<()> {
         self.kind.connect(self.conn.is_some())?;
         let snap = match self.current_snapshot() {
             Some(s) => s,
@@ -170,15 +172,10 @@ impl Context {
 
     /// Starts a client connection over `io` on the socket `fd` nbtls created itself: the
     /// context owns it from then on, and it is closed at once if the connection cannot start.
-    pub fn connect_owned_fd(
-        &mut self,
-        fd: i32,
-        io: Box<dyn Transport>,
-        servername: &str,
-    ) -> Result<()> {
+    pub fn connect_owned_fd(&mut self, fd: i32, io: impl Into<Io>, servername: &str) -> Result<()> {
         match self.connect(io, Some(servername)) {
             Ok(()) => {
-                self.owned_fd = Some(fd);
+                self.owned_fd = fd;
                 Ok(())
             }
             Err(e) => {
@@ -190,7 +187,7 @@ impl Context {
 
     /// Accepts a connection over `io` on this listener: a new accepted context sharing the
     /// listener's current snapshot.
-    pub fn accept(&self, io: Box<dyn Transport>) -> Result<Context> {
+    pub fn accept(&self, io: impl Into<Io>) -> Result<Context> {
         self.kind.accept()?;
         let snap = self
             .current_snapshot()
@@ -202,12 +199,12 @@ impl Context {
             kind: Kind::Accepted,
             snapshot: Mutex::new(Some(snap)),
             conn: Some(conn),
-            owned_fd: None,
+            owned_fd: -1,
         })
     }
 
     /// Replaces the transport of a connection not yet used (accept over callbacks).
-    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+    pub fn set_transport(&mut self, io: impl Into<Io>) {
         if let Some(c) = self.conn.as_mut() {
             c.set_transport(io);
         }

@@ -21,6 +21,8 @@ pub(super) struct Pending {
     pub(super) hello: hello::HelloName,
     /// Whether the config enables TLS 1.3.
     pub(super) tls13: bool,
+    /// The connection's buffer limit, for the rustls connection made from the Acceptor.
+    pub(super) buffer_limit: usize,
 }
 
 impl Conn {
@@ -38,17 +40,22 @@ impl Conn {
                 }
                 let p = self.pending.take().expect("pending");
                 let hello = accepted.client_hello();
-                // The name as sent, if it is the one rustls accepted (which it lowercased).
+                // The name as sent, if it is the one rustls accepted (which it lowercased) in
+                // another case; when it is the same, rustls's copy serves.
                 self.servername = p
                     .hello
                     .server_name()
-                    .filter(|raw| hello.server_name().is_some_and(|n| n.eq_ignore_ascii_case(raw)))
-                    .map(str::to_owned);
-                let config = p.config;
+                    .filter(|raw| {
+                        hello
+                            .server_name()
+                            .is_some_and(|n| n != *raw && n.eq_ignore_ascii_case(raw))
+                    })
+                    .map(|raw| raw.to_owned().into());
+                let (config, buffer_limit) = (p.config, p.buffer_limit);
                 match accepted.into_connection(config) {
                     Ok(conn) => {
                         self.tls = Connection::Server(conn);
-                        self.tls.set_buffer_limit(Some(self.buffer_limit));
+                        self.tls.set_buffer_limit(Some(buffer_limit));
                         // The reply to the ClientHello is in-turn; records that came with it
                         // are processed now.
                         self.process(true, 0)
@@ -121,16 +128,26 @@ fn usable_signature_scheme(
     tls13: bool,
 ) -> Result<(), Error> {
     let hello = accepted.client_hello();
-    let schemes: Vec<rustls::SignatureScheme> = hello
-        .signature_schemes()
-        .iter()
-        .copied()
-        .filter(|s| !tls13 || usable_in_tls13(*s))
-        .collect();
+    let offered = hello.signature_schemes();
+    let usable = |s: &rustls::SignatureScheme| !tls13 || usable_in_tls13(*s);
+    // The usual list fits on the stack; a longer one goes to the heap.
+    let mut on_stack = [rustls::SignatureScheme::Unknown(0); 64];
+    let on_heap: Vec<rustls::SignatureScheme>;
+    let schemes: &[rustls::SignatureScheme] = if offered.len() <= on_stack.len() {
+        let mut n = 0;
+        for s in offered.iter().copied().filter(usable) {
+            on_stack[n] = s;
+            n += 1;
+        }
+        &on_stack[..n]
+    } else {
+        on_heap = offered.iter().copied().filter(usable).collect();
+        &on_heap
+    };
     let Some(key) = config.cert_resolver.resolve(accepted.client_hello()) else {
         return Ok(()); // rustls refuses the handshake itself
     };
-    if key.key.choose_scheme(&schemes).is_some() {
+    if key.key.choose_scheme(schemes).is_some() {
         return Ok(());
     }
     let mut e = Error::new(

@@ -77,11 +77,7 @@ impl Conn {
             }
         }
         self.phase = Phase::Open;
-        self.info = Some(self.negotiated());
-        if self.is_server() {
-            // The client's name now lives in `info` only.
-            self.servername = None;
-        }
+        self.handshake_done = true;
         self.opportunistic();
         if self.queued() == queued {
             // The handshake ended on a read and nothing followed it: the peer's last flight
@@ -98,19 +94,18 @@ impl Conn {
         Ok(())
     }
 
-    pub(super) fn negotiated(&self) -> Info {
+    /// What the handshake negotiated (rustls keeps it once the handshake is complete).
+    pub(super) fn negotiated(&self) -> Info<'_> {
         let (version, cipher, cipher_bits) = crate::names::suite(&self.tls);
         let servername = match &self.tls {
-            Connection::Server(s) => {
-                self.servername.clone().or_else(|| s.server_name().map(str::to_owned))
-            }
-            Connection::Client(_) => self.servername.clone(),
+            Connection::Server(s) => self.servername.as_deref().or_else(|| s.server_name()),
+            Connection::Client(_) => self.servername.as_deref(),
         };
         Info {
             version,
             cipher,
             cipher_bits,
-            alpn: self.tls.alpn_protocol().map(<[u8]>::to_vec),
+            alpn: self.tls.alpn_protocol(),
             servername,
             resumed: matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
             group: crate::names::group(&self.tls),

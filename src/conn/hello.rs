@@ -46,12 +46,50 @@ pub struct HelloName {
     header_len: usize,
     body_left: usize,
     body_is_handshake: bool,
-    /// The first handshake message so far (4-byte header, then body); dropped when done.
+    /// The first handshake message's 4-byte header so far.
+    msg_header: [u8; 4],
+    msg_header_len: usize,
+    /// Its body so far, when it spans several pieces of input (one that arrives whole is
+    /// parsed where it lies); dropped when done.
     msg: Vec<u8>,
     /// The host name as sent, once the ClientHello is complete.
-    name: Option<Box<[u8]>>,
+    name: Name,
     /// Whether the whole ClientHello offered TLS 1.3 (supported_versions lists 0x0304).
     tls13: bool,
+}
+
+/// A host name: up to 255 bytes (any DNS name) held inline, so reading one allocates
+/// nothing; a longer one boxed.
+#[derive(Debug)]
+struct Name {
+    /// The length of an inline name; `None` when there is none inline.
+    inline_len: Option<u8>,
+    inline: [u8; 255],
+    boxed: Option<Box<[u8]>>,
+}
+
+impl Name {
+    const NONE: Name = Name { inline_len: None, inline: [0; 255], boxed: None };
+
+    fn new(name: &[u8]) -> Self {
+        let mut n = Name::NONE;
+        match u8::try_from(name.len()) {
+            Ok(len) => {
+                n.inline[..name.len()].copy_from_slice(name);
+                n.inline_len = Some(len);
+            }
+            Err(_) => n.boxed = Some(name.into()),
+        }
+        n
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        match (&self.boxed, self.inline_len) {
+            (Some(b), _) => Some(b),
+            (None, Some(len)) => Some(&self.inline[..usize::from(len)]),
+            (None, None) => None,
+        }
+    }
 }
 
 impl Default for HelloName {
@@ -69,8 +107,10 @@ impl HelloName {
             header_len: 0,
             body_left: 0,
             body_is_handshake: false,
+            msg_header: [0; 4],
+            msg_header_len: 0,
             msg: Vec::new(),
-            name: None,
+            name: Name::NONE,
             tls13: false,
         }
     }
@@ -136,7 +176,7 @@ impl HelloName {
     /// The host name exactly as the client sent it, once the whole ClientHello was read
     /// and it had one; `None` before, without SNI, or after malformed input.
     pub fn server_name_bytes(&self) -> Option<&[u8]> {
-        self.name.as_deref()
+        self.name.bytes()
     }
 
     /// [`HelloName::server_name_bytes`] as text (`None` if it is not UTF-8).
@@ -152,43 +192,59 @@ impl HelloName {
 
     /// Bytes held for reassembly (at most [`MAX_HELLO`]).
     pub fn buffered(&self) -> usize {
-        self.msg.len()
+        match self.phase {
+            Phase::Collecting => self.msg_header_len + self.msg.len(),
+            _ => 0,
+        }
     }
 
     fn fail(&mut self) {
         self.phase = Phase::Failed;
         self.msg = Vec::new();
-        self.name = None;
+        self.name = Name::NONE;
     }
 
     /// Body bytes of a handshake record: appended to the first message until it is whole.
     fn handshake_bytes(&mut self, mut bytes: &[u8]) {
-        if self.msg.len() < 4 {
-            let n = (4 - self.msg.len()).min(bytes.len());
-            self.msg.extend_from_slice(&bytes[..n]);
+        if self.msg_header_len < 4 {
+            let n = (4 - self.msg_header_len).min(bytes.len());
+            self.msg_header[self.msg_header_len..self.msg_header_len + n]
+                .copy_from_slice(&bytes[..n]);
+            self.msg_header_len += n;
             bytes = &bytes[n..];
-            if self.msg.len() < 4 {
+            if self.msg_header_len < 4 {
                 return;
             }
-            let total = 4 + be24(&self.msg[1..4]);
-            if self.msg[0] != CLIENT_HELLO || total > MAX_HELLO {
+            if self.msg_header[0] != CLIENT_HELLO || 4 + be24(&self.msg_header[1..4]) > MAX_HELLO {
                 return self.fail();
             }
-            self.msg.reserve_exact(total - 4);
         }
-        let total = 4 + be24(&self.msg[1..4]);
-        let n = (total - self.msg.len()).min(bytes.len());
+        let body_len = be24(&self.msg_header[1..4]);
+        if self.msg.is_empty() && bytes.len() >= body_len {
+            // The whole body in this piece (the usual case): read where it lies.
+            return self.parsed(host_name(&bytes[..body_len]));
+        }
+        if self.msg.capacity() == 0 {
+            self.msg.reserve_exact(body_len);
+        }
+        let n = (body_len - self.msg.len()).min(bytes.len());
         self.msg.extend_from_slice(&bytes[..n]);
-        if self.msg.len() == total {
-            match host_name(&self.msg[4..]) {
-                Ok((name, tls13)) => {
-                    self.name = name.map(Box::from);
-                    self.tls13 = tls13;
-                    self.phase = Phase::Done;
-                    self.msg = Vec::new();
-                }
-                Err(Malformed) => self.fail(),
+        if self.msg.len() == body_len {
+            let msg = std::mem::take(&mut self.msg);
+            self.parsed(host_name(&msg));
+        }
+    }
+
+    /// Ends the parse with the ClientHello body's answer.
+    fn parsed(&mut self, answer: Result<(Option<&[u8]>, bool), Malformed>) {
+        match answer {
+            Ok((name, tls13)) => {
+                self.name = name.map_or(Name::NONE, Name::new);
+                self.tls13 = tls13;
+                self.phase = Phase::Done;
+                self.msg = Vec::new();
             }
+            Err(Malformed) => self.fail(),
         }
     }
 }

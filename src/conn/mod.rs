@@ -5,6 +5,7 @@
 mod accept;
 mod handshake;
 pub mod hello;
+mod hostnames;
 mod memory;
 pub mod peer;
 mod read;
@@ -15,6 +16,7 @@ pub mod transport;
 pub mod want;
 mod write;
 
+use std::borrow::Cow;
 use std::io::{self, Read as _, Write as _};
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ use read::Ahead;
 use records::Framer;
 use schedule::Schedule;
 use state::{Op, Phase};
-use transport::{Output, Transport};
+use transport::{Io, Output};
 pub use want::Want;
 
 /// Why an operation did not complete.
@@ -62,9 +64,10 @@ pub enum Eof {
     Truncated,
 }
 
-/// What the handshake negotiated, kept for the `tls_conn_*` accessors.
+/// What the handshake negotiated, for the `tls_conn_*` accessors: read from rustls when
+/// asked (it keeps all of it), so a connection stores none of it twice.
 #[derive(Clone, Debug, Default)]
-pub struct Info {
+pub struct Info<'a> {
     /// "TLSv1.2" or "TLSv1.3".
     pub version: &'static str,
     /// The suite's OpenSSL name.
@@ -72,10 +75,10 @@ pub struct Info {
     /// The suite's symmetric key length in bits.
     pub cipher_bits: i32,
     /// The ALPN protocol selected, if any.
-    pub alpn: Option<Vec<u8>>,
+    pub alpn: Option<&'a [u8]>,
     /// The server name: the client's SNI as it sent it, case kept (server), or the name
     /// connected to (client).
-    pub servername: Option<String>,
+    pub servername: Option<&'a str>,
     /// Whether this connection resumed an earlier session.
     pub resumed: bool,
     /// The key exchange group's name; `None` on a TLS 1.2 resumption (no key exchange).
@@ -106,7 +109,7 @@ enum Got {
 /// One TLS connection over one transport.
 pub struct Conn {
     tls: Connection,
-    io: Box<dyn Transport>,
+    io: Io,
     sched: Schedule,
     phase: Phase,
     /// Plaintext bytes of an unfinished `write`, already encrypted into the queue.
@@ -114,9 +117,13 @@ pub struct Conn {
     eof: Eof,
     strict_eof: bool,
     close_notify_queued: bool,
-    failure: Option<Error>,
-    info: Option<Info>,
-    servername: Option<String>,
+    /// The failure that ended the connection (boxed: most connections never fail).
+    failure: Option<Box<Error>>,
+    /// Whether the handshake completed (what it negotiated is then [`Conn::info`]).
+    handshake_done: bool,
+    /// The name connected to (client), or the client's SNI as it sent it when that differs
+    /// from rustls's lowercased copy (server).
+    servername: Option<Cow<'static, str>>,
     /// Whether any I/O call has run (a connection's NONE policy must come before).
     started: bool,
     /// A fatal alert sent before any rustls connection existed (memory transport: handed out
@@ -125,7 +132,6 @@ pub struct Conn {
     /// An answer the peer waits for (a no_renegotiation warning) did not leave at once: it
     /// goes first with the next call, `tls_read` included.
     reply_due: bool,
-    buffer_limit: usize,
     /// A server before its ClientHello: rustls's Acceptor, and the config to continue with.
     pending: Option<Box<Pending>>,
     /// The peer's certificate, described once (see peer.rs).
@@ -150,50 +156,61 @@ impl Conn {
     pub fn client(
         config: Arc<ClientConfig>,
         name: Option<&str>,
-        io: Box<dyn Transport>,
+        io: impl Into<Io>,
         settings: &Settings,
     ) -> Result<Self, Error> {
-        let server_name = match name {
-            Some(n) => ServerName::try_from(n.to_owned())
-                .map_err(|_| Error::arg(format!("invalid server name '{n}'")))?,
+        let (server_name, kept) = match name {
+            Some(n) => {
+                let checked = ServerName::try_from(n)
+                    .map_err(|_| Error::arg(format!("invalid server name '{n}'")))?;
+                // A name kept for the process costs this connection and rustls no copy.
+                match hostnames::shared(n) {
+                    Some(s) => (
+                        ServerName::try_from(s).unwrap_or_else(|_| checked.to_owned()),
+                        Some(Cow::Borrowed(s)),
+                    ),
+                    None => (checked.to_owned(), Some(Cow::Owned(n.to_owned()))),
+                }
+            }
             // No name to check (noverifyname): an address sends no SNI.
-            None => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
+            None => (ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()), None),
         };
         let tls = ClientConnection::new(config, server_name).map_err(|e| Error::tls(&e))?;
-        Ok(Self::new(Connection::Client(tls), io, settings, TicketPolicy::Deferred, name))
+        let mut conn = Self::new(Connection::Client(tls), io, settings, TicketPolicy::Deferred);
+        conn.servername = kept;
+        Ok(conn)
     }
 
     /// A server connection. Until the ClientHello is read it is an Acceptor; `self.tls` is a
     /// placeholder then (handshaking, nothing queued).
     pub fn server(
         config: Arc<ServerConfig>,
-        io: Box<dyn Transport>,
+        io: impl Into<Io>,
         settings: &Settings,
     ) -> Result<Self, Error> {
         let tls = ServerConnection::new(config.clone()).map_err(|e| Error::tls(&e))?;
-        let mut conn =
-            Self::new(Connection::Server(tls), io, settings, settings.ticket_policy, None);
+        let mut conn = Self::new(Connection::Server(tls), io, settings, settings.ticket_policy);
         let tls13 = settings.protocols & crate::policy::PROTO_TLS1_3 != 0;
         conn.pending = Some(Box::new(Pending {
             acceptor: rustls::server::Acceptor::default(),
             config,
             hello: hello::HelloName::new(),
             tls13,
+            buffer_limit: settings.buffer_limit,
         }));
         Ok(conn)
     }
 
     fn new(
         mut tls: Connection,
-        io: Box<dyn Transport>,
+        io: impl Into<Io>,
         settings: &Settings,
         policy: TicketPolicy,
-        name: Option<&str>,
     ) -> Self {
         tls.set_buffer_limit(Some(settings.buffer_limit));
         Self {
             tls,
-            io,
+            io: io.into(),
             sched: Schedule::new(policy),
             phase: Phase::Handshaking,
             taken: 0,
@@ -201,12 +218,11 @@ impl Conn {
             strict_eof: settings.strict_eof,
             close_notify_queued: false,
             failure: None,
-            info: None,
-            servername: name.map(str::to_owned),
+            handshake_done: false,
+            servername: None,
             started: false,
             reply_due: false,
             early_alert: None,
-            buffer_limit: settings.buffer_limit,
             pending: None,
             peer: peer::Cache::default(),
             framer: Framer::default(),
@@ -218,8 +234,8 @@ impl Conn {
     }
 
     /// Replaces the transport (before any I/O).
-    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
-        self.io = io;
+    pub fn set_transport(&mut self, io: impl Into<Io>) {
+        self.io = io.into();
     }
 
     // ----- the operations -----
@@ -417,8 +433,8 @@ impl Conn {
     }
 
     /// What the handshake negotiated, once complete.
-    pub fn info(&self) -> Option<&Info> {
-        self.info.as_ref()
+    pub fn info(&self) -> Option<Info<'_>> {
+        self.handshake_done.then(|| self.negotiated())
     }
 
     /// The current phase.
@@ -521,7 +537,7 @@ impl Conn {
     fn enter(&mut self, op: Op) -> Step<bool> {
         self.started = true;
         if let Some(f) = &self.failure {
-            return Err(Stop::Fail(f.clone()));
+            return Err(Stop::Fail(Error::clone(f)));
         }
         Ok(state::check(self.phase, op)?)
     }
@@ -573,7 +589,7 @@ impl Conn {
 
     fn fail(&mut self, err: Error) -> Stop {
         self.phase = Phase::Failed;
-        self.failure = Some(err.clone());
+        self.failure = Some(Box::new(err.clone()));
         Stop::Fail(err)
     }
 

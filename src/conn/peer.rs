@@ -9,9 +9,10 @@ use crate::config::x509;
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 
-/// What is known of the peer's certificate, computed on first use after the handshake.
+/// What is known of the peer's certificate, computed on first use after the handshake; one
+/// pointer until then, so a connection that never asks holds nothing for it.
 #[derive(Default)]
-pub struct Cache(OnceCell<std::result::Result<Option<Peer>, Error>>);
+pub struct Cache(OnceCell<Box<std::result::Result<Option<Peer>, Error>>>);
 
 /// The peer's leaf certificate, described, and its chain in PEM. The strings hold no NUL
 /// and live as long as the connection.
@@ -34,7 +35,9 @@ impl Conn {
     /// The certificates the peer sent, leaf first, once the handshake is complete; `None`
     /// before, or when it sent none.
     pub fn peer_chain(&self) -> Option<&[CertificateDer<'static>]> {
-        self.info.as_ref()?;
+        if !self.handshake_done {
+            return None;
+        }
         self.tls.peer_certificates().filter(|c| !c.is_empty())
     }
 
@@ -44,8 +47,8 @@ impl Conn {
         let Some(chain) = self.peer_chain() else {
             return Ok(None);
         };
-        let slot = self.peer.0.get_or_init(|| describe(chain).map(Some));
-        match slot {
+        let slot = self.peer.0.get_or_init(|| Box::new(describe(chain).map(Some)));
+        match &**slot {
             Ok(p) => Ok(p.as_ref()),
             Err(e) => Err(e.clone()),
         }

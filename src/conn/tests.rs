@@ -202,8 +202,8 @@ fn handshake_and_echo_at_every_capacity_both_versions() {
             assert_eq!(rs, Ok(()), "server cap {cap}");
             let want_version = if proto == PROTO_TLS1_3 { "TLSv1.3" } else { "TLSv1.2" };
             assert_eq!(c.info().unwrap().version, want_version);
-            assert_eq!(s.info().unwrap().alpn.as_deref(), Some(&b"http/1.1"[..]));
-            assert_eq!(s.info().unwrap().servername.as_deref(), Some("localhost"));
+            assert_eq!(s.info().unwrap().alpn, Some(&b"http/1.1"[..]));
+            assert_eq!(s.info().unwrap().servername, Some("localhost"));
             exchange(&mut c, &mut s, &pattern(if cap < 100 { 20_000 } else { 300_000 }), &ends);
         }
     }
@@ -548,5 +548,5 @@ fn alpn_without_overlap_ends_with_no_application_protocol() {
     let (cc, sc) = configs(&setup);
     let (mut c, mut s, _, _) = pair_with(&setup, 100_000, &cc, &sc);
     assert_eq!(handshake_both(&mut c, &mut s), (Ok(()), Ok(())));
-    assert_eq!(s.info().unwrap().alpn.as_deref(), Some(&b"http/1.1"[..]));
+    assert_eq!(s.info().unwrap().alpn, Some(&b"http/1.1"[..]));
 }

@@ -339,7 +339,7 @@ fn sni_chooses_by_the_certificates_own_names() {
     ] {
         let (cc, sc) = connect(&c, &s, name).unwrap();
         assert_eq!(cc.peer().unwrap().unwrap().cert.subject, subject, "{name}");
-        assert_eq!(sc.info().unwrap().servername.as_deref(), Some(name));
+        assert_eq!(sc.info().unwrap().servername, Some(name));
     }
     // No match: the default certificate, which then fails the client's name check.
     assert!(connect(&c, &s, "a.b.wild.example").is_err());

@@ -1,7 +1,8 @@
 //! The transports behind one trait: what the engine reads ciphertext from and writes it to.
 //!
-//! The fd and callback transports live in `ffi` (they make system calls or call C); the
-//! engine sees only this trait.
+//! The fd transport lives in `sys` (it makes system calls) and the callback transport in
+//! `ffi` (it calls C); the engine drives every transport through this trait, and holds the
+//! fd transport inline ([`Io`]) so that the usual connection allocates nothing for it.
 use std::io::{self, IoSlice};
 
 /// A byte transport. `read` returning `Ok(0)` is the peer's EOF; `WouldBlock` and
@@ -38,6 +39,53 @@ pub trait Transport: Send {
     /// Sends now what the kernel holds back under Nagle, once (`TCP_NODELAY` on and off
     /// again on a TCP socket that does not have it on). No-op where there is no such socket.
     fn push(&mut self) {}
+}
+
+/// A connection's transport as it owns it: a pair of file descriptors held inline (the
+/// usual case: no allocation), or any other transport boxed.
+pub enum Io {
+    /// File descriptors (`tls_connect_socket`, `tls_accept_fds`, ...).
+    Fd(crate::sys::fd::FdTransport),
+    /// Callbacks, memory, test pipes.
+    Boxed(Box<dyn Transport>),
+}
+
+impl From<crate::sys::fd::FdTransport> for Io {
+    fn from(t: crate::sys::fd::FdTransport) -> Self {
+        Io::Fd(t)
+    }
+}
+
+impl<T: Transport + 'static> From<Box<T>> for Io {
+    fn from(t: Box<T>) -> Self {
+        Io::Boxed(t)
+    }
+}
+
+impl From<Box<dyn Transport>> for Io {
+    fn from(t: Box<dyn Transport>) -> Self {
+        Io::Boxed(t)
+    }
+}
+
+impl std::ops::Deref for Io {
+    type Target = dyn Transport;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Io::Fd(t) => t,
+            Io::Boxed(t) => &**t,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Io {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Io::Fd(t) => t,
+            Io::Boxed(t) => &mut **t,
+        }
+    }
 }
 
 /// The memory transport: no I/O of its own. Input arrives through `Conn::feed` straight

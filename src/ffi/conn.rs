@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use crate::config::Config;
-use crate::conn::transport::Memory;
+use crate::conn::transport::{Io, Memory};
 use crate::context::TcpTarget;
 use crate::error::Error;
 use crate::ffi::callback::{tls_read_cb, tls_write_cb, CbTransport};
@@ -81,11 +81,7 @@ pub unsafe extern "C" fn tls_free(ctx: *mut Tls) {
     boundary!((), ctx_free(ctx))
 }
 
-fn connect(
-    ctx: *mut Tls,
-    servername: *const c_char,
-    make: impl FnOnce(*mut Tls) -> Box<dyn crate::conn::transport::Transport>,
-) -> c_int {
+fn connect(ctx: *mut Tls, servername: *const c_char, make: impl FnOnce(*mut Tls) -> Io) -> c_int {
     let tls = match ctx_mut(ctx) {
         Ok(t) => t,
         Err(e) => return fail_null(e, -1),
@@ -105,7 +101,7 @@ pub unsafe extern "C" fn tls_connect_socket(
     s: c_int,
     servername: *const c_char,
 ) -> c_int {
-    boundary!(-1, connect(ctx, servername, |_| Box::new(FdTransport::new(s, s))))
+    boundary!(-1, connect(ctx, servername, |_| Io::from(FdTransport::new(s, s))))
 }
 
 /// As tls_connect_socket, reading from `fd_read` and writing to `fd_write`.
@@ -118,7 +114,7 @@ pub unsafe extern "C" fn tls_connect_fds(
     fd_write: c_int,
     servername: *const c_char,
 ) -> c_int {
-    boundary!(-1, connect(ctx, servername, |_| Box::new(FdTransport::new(fd_read, fd_write))))
+    boundary!(-1, connect(ctx, servername, |_| Io::from(FdTransport::new(fd_read, fd_write))))
 }
 
 /// As tls_connect_socket over callbacks: `read_cb`/`write_cb` return bytes moved, 0 for
@@ -145,15 +141,13 @@ pub unsafe extern "C" fn tls_connect_cbs(
                 Err(e) => fail_null(e, -1),
             };
         }
-        connect(ctx, servername, |p| Box::new(CbTransport::new(read_cb, write_cb, cb_arg, p)))
+        connect(ctx, servername, |p| {
+            Io::from(Box::new(CbTransport::new(read_cb, write_cb, cb_arg, p)))
+        })
     })
 }
 
-fn accept(
-    ctx: *mut Tls,
-    cctx: *mut *mut Tls,
-    make: impl FnOnce() -> Box<dyn crate::conn::transport::Transport>,
-) -> c_int {
+fn accept(ctx: *mut Tls, cctx: *mut *mut Tls, make: impl FnOnce() -> Io) -> c_int {
     let tls = match ctx_ref(ctx) {
         Ok(t) => t,
         Err(e) => return fail_null(e, -1),
@@ -179,7 +173,7 @@ fn accept(
 /// Returns 0, or -1 (not a configured server, NULL `cctx`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tls_accept_socket(ctx: *mut Tls, cctx: *mut *mut Tls, s: c_int) -> c_int {
-    boundary!(-1, accept(ctx, cctx, || Box::new(FdTransport::new(s, s))))
+    boundary!(-1, accept(ctx, cctx, || Io::from(FdTransport::new(s, s))))
 }
 
 /// As tls_accept_socket, reading from `fd_read` and writing to `fd_write`.
@@ -192,7 +186,7 @@ pub unsafe extern "C" fn tls_accept_fds(
     fd_read: c_int,
     fd_write: c_int,
 ) -> c_int {
-    boundary!(-1, accept(ctx, cctx, || Box::new(FdTransport::new(fd_read, fd_write))))
+    boundary!(-1, accept(ctx, cctx, || Io::from(FdTransport::new(fd_read, fd_write))))
 }
 
 /// As tls_accept_socket over callbacks (see tls_connect_cbs); the callbacks receive the new
@@ -243,7 +237,7 @@ fn connect_tcp(
     let target = TcpTarget::new(host, opt_cstr(port, "port")?)?;
     let name = target.servername(opt_cstr(servername, "servername")?);
     let fd = crate::sys::net::tcp_connect(target.host, target.port)?;
-    tls.connect_owned_fd(fd, Box::new(FdTransport::new(fd, fd)), name)
+    tls.connect_owned_fd(fd, FdTransport::new(fd, fd), name)
 }
 
 /// Resolves `host` and connects a blocking TCP socket to `port` (a number or a service

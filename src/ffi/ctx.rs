@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use once_cell::sync::OnceCell;
 
 use crate::config::Config;
-use crate::conn::transport::Transport;
+use crate::conn::transport::Io;
 use crate::conn::{Conn, Step, Stop, Want};
 use crate::context::Context;
 pub use crate::context::Kind;
@@ -34,10 +34,13 @@ pub struct InfoC {
 /// A `struct tls`.
 pub struct Tls {
     ctx: Context,
-    error: Mutex<Option<(Error, CString)>>,
+    /// The last failure and its message as a C string; boxed, so a context without one
+    /// holds a pointer.
+    error: Mutex<Option<Box<(Error, CString)>>>,
     /// Whether `error` holds something: lets the I/O calls skip the lock when it is empty.
     has_error: std::sync::atomic::AtomicBool,
-    info_c: OnceCell<InfoC>,
+    /// Made on the first accessor call that needs a C string.
+    info_c: OnceCell<Box<InfoC>>,
     poisoned: bool,
 }
 
@@ -57,7 +60,7 @@ impl Tls {
         })
     }
 
-    fn err_slot(&self) -> MutexGuard<'_, Option<(Error, CString)>> {
+    fn err_slot(&self) -> MutexGuard<'_, Option<Box<(Error, CString)>>> {
         self.error.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -65,7 +68,7 @@ impl Tls {
     pub fn set_error(&self, err: Error) {
         set_last_error(&err);
         let c = to_cstring(&err.msg);
-        *self.err_slot() = Some((err, c));
+        *self.err_slot() = Some(Box::new((err, c)));
         self.has_error.store(true, std::sync::atomic::Ordering::Release);
     }
 
@@ -80,12 +83,12 @@ impl Tls {
 
     /// The error message, or NULL.
     pub fn error_ptr(&self) -> *const c_char {
-        self.err_slot().as_ref().map_or(std::ptr::null(), |(_, c)| c.as_ptr())
+        self.err_slot().as_deref().map_or(std::ptr::null(), |(_, c)| c.as_ptr())
     }
 
     /// The current error, if any.
     pub fn error(&self) -> Option<Error> {
-        self.err_slot().as_ref().map(|(e, _)| e.clone())
+        self.err_slot().as_deref().map(|(e, _)| e.clone())
     }
 
     /// Records `r`'s error, if any, and passes the value on.
@@ -112,17 +115,17 @@ impl Tls {
     }
 
     /// Starts a client connection over `io` (see [`Context::connect`]).
-    pub fn connect(&mut self, io: Box<dyn Transport>, servername: Option<&str>) -> Result<()> {
+    pub fn connect(&mut self, io: impl Into<Io>, servername: Option<&str>) -> Result<()> {
         self.ctx.connect(io, servername)
     }
 
     /// Accepts a connection over `io` on this listener (see [`Context::accept`]).
-    pub fn accept(&self, io: Box<dyn Transport>) -> Result<Box<Tls>> {
+    pub fn accept(&self, io: impl Into<Io>) -> Result<Box<Tls>> {
         self.ctx.accept(io).map(Tls::wrap)
     }
 
     /// Replaces the transport of a connection not yet used (accept over callbacks).
-    pub fn set_transport(&mut self, io: Box<dyn Transport>) {
+    pub fn set_transport(&mut self, io: impl Into<Io>) {
         self.ctx.set_transport(io);
     }
 
@@ -133,12 +136,7 @@ impl Tls {
 
     /// Starts a client connection on the socket `fd` nbtls created itself (see
     /// [`Context::connect_owned_fd`]).
-    pub fn connect_owned_fd(
-        &mut self,
-        fd: i32,
-        io: Box<dyn Transport>,
-        servername: &str,
-    ) -> Result<()> {
+    pub fn connect_owned_fd(&mut self, fd: i32, io: impl Into<Io>, servername: &str) -> Result<()> {
         self.ctx.connect_owned_fd(fd, io, servername)
     }
 
@@ -232,12 +230,14 @@ impl Tls {
     /// The accessor strings, made once the handshake is complete.
     pub fn info_c(&self) -> Option<&InfoC> {
         let info = self.ctx.conn()?.info()?;
-        Some(self.info_c.get_or_init(|| InfoC {
-            alpn: info.alpn.as_ref().map(|a| CString::new(a.clone()).unwrap_or_default()),
-            servername: info.servername.as_deref().map(to_cstring),
-            version: Some(to_cstring(info.version)),
-            cipher: Some(to_cstring(info.cipher)),
-            group: info.group.map(to_cstring),
+        Some(self.info_c.get_or_init(|| {
+            Box::new(InfoC {
+                alpn: info.alpn.map(|a| CString::new(a).unwrap_or_default()),
+                servername: info.servername.map(to_cstring),
+                version: Some(to_cstring(info.version)),
+                cipher: Some(to_cstring(info.cipher)),
+                group: info.group.map(to_cstring),
+            })
         }))
     }
 }
