@@ -441,14 +441,19 @@ impl Conn {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
-            match self.tls.process_new_packets() {
+            let closed = match self.tls.process_new_packets() {
                 Ok(st) => {
                     let added = st.tls_bytes_to_write().saturating_sub(before);
                     self.sched.hold(added);
+                    st.peer_has_closed()
                 }
                 Err(_) => return,
-            }
+            };
             while matches!(self.tls.reader().read(&mut scratch), Ok(n) if n > 0) {}
+            if closed {
+                // Nothing may follow the peer's close_notify: no read to find that out.
+                return;
+            }
         }
     }
 
