@@ -1,4 +1,5 @@
-"""Post-quantum key exchange and the libtls behaviours of issue 13, against real peers.
+"""Post-quantum key exchange, protocol strings, ALPN without overlap and a second handshake,
+against real peers.
 
 nbtls is driven through its Python binding (bindings/python) over blocking sockets, and the
 group it negotiated is read with tls_conn_group (Context.group()).

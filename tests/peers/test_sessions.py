@@ -1,4 +1,4 @@
-"""Issue 6 against real peers: resumption, ticket keys across processes, client
+"""Sessions against real peers: resumption, ticket keys across processes, client
 certificates, SNI, the peer certificate accessors and key logging.
 
 poll-server (nbtls server) is driven by Python's ssl and `openssl s_client`; blocking-client

@@ -1,4 +1,4 @@
-"""Issue 12, items 3-5, against real peers: client certificates the program checks itself
+"""Verification switches and SNI against real peers: client certificates the program checks itself
 (optional verification with noverifycert), the SNI name in the client's case, and the size
 of a server's first flight when it asks for a client certificate with the system's roots.
 

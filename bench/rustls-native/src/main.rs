@@ -606,7 +606,7 @@ fn main() {
         | "handshake_full_mtls_ca150"
         | "handshake_full_sni50"
         | "idle_10k" => {
-            println!("SKIP {w} not written for native rustls (optional in issue 15)")
+            println!("SKIP {w} not written for native rustls (optional for it)")
         }
         "handshake_full_1t_wall" | "handshake_full_2t" => {
             let threads = if w.ends_with("_2t") { 2 } else { 1 };
