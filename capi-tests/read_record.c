@@ -387,6 +387,125 @@ counted_reads_cases(void)
 #endif
 }
 
+#ifdef CAPI_NBTLS
+/* Read-ahead on two server connections of one thread, interleaved: A reads one record and
+ * keeps the rest it read ahead (its buffer stays with it), B then reads all of its own (its
+ * buffer goes back to the thread when empty), then A the rest. Every byte arrives in order on
+ * the right connection, tls_pending_read() counts what A holds, and nothing is held once
+ * both are drained. */
+struct ra_side {
+	struct tls *client, *server;
+	struct cbsock cs;
+	int sv[2];
+};
+
+static void
+ra_open(struct ra_side *r, struct tls *listener, struct tls_config *ccfg)
+{
+	make_socketpair(r->sv, 1, 4 << 20);
+	r->client = tls_client();
+	REQUIRE(r->client != NULL);
+	REQUIRE_RC(r->client, tls_configure(r->client, ccfg), 0);
+	REQUIRE_RC(r->client, tls_connect_socket(r->client, r->sv[0], "localhost"), 0);
+	r->server = accept_on(listener, r->sv[1], 0, &r->cs);
+	REQUIRE(fd_handshakes(r->client, r->server) == 0);
+}
+
+/* Record k of connection c: its length and byte pattern. */
+static size_t
+ra_len(int c, int k)
+{
+	return (size_t)(1000 + 3000 * k + 77 * c);
+}
+
+static unsigned char
+ra_byte(int c, int k, size_t i)
+{
+	return (unsigned char)(c * 101 + k * 31 + i % 251);
+}
+
+/* Reads until `want` bytes of connection c's records from record k0 on have arrived. */
+static void
+ra_drain(struct ra_side *r, int c, int k0, int records, size_t want)
+{
+	static unsigned char buf[65536];
+	size_t got = 0, at = 0;
+	int k = k0;
+	ssize_t n;
+
+	while (got < want) {
+		n = tls_read(r->server, buf, sizeof(buf));
+		if (n == TLS_WANT_POLLIN) {
+			REQUIRE(readable_within(r->sv[1], POLL_MS));
+			continue;
+		}
+		REQUIRE(n > 0);
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != ra_byte(c, k, at)) {
+				FAILF("connection %d, record %d, byte %zu: 0x%02x, want 0x%02x", c, k,
+				    at, buf[i], ra_byte(c, k, at));
+				return;
+			}
+			if (++at == ra_len(c, k) && k < records - 1) {
+				k++;
+				at = 0;
+			}
+		}
+		got += (size_t)n;
+	}
+	CHECK(got == want);
+}
+
+static void
+read_ahead_two_connections(void)
+{
+	struct tls_config *ccfg = client_config(TLS_PROTOCOL_TLSv1_3, NULL);
+	struct tls_config *scfg = server_config("server", TLS_PROTOCOL_TLSv1_3, NULL);
+	static unsigned char wbuf[16384];
+	struct ra_side r[2];
+	struct tls *listener;
+	enum { RECORDS = 5 };
+	size_t total[2] = { 0, 0 };
+
+	capi_case = "read-ahead, two connections of one thread, interleaved";
+	CHECK_CFG(scfg, tls_config_set_read_ahead(scfg, 1));
+	listener = tls_server();
+	REQUIRE(listener != NULL);
+	REQUIRE_RC(listener, tls_configure(listener, scfg), 0);
+	for (int c = 0; c < 2; c++) {
+		ra_open(&r[c], listener, ccfg);
+		for (int k = 0; k < RECORDS; k++) {
+			for (size_t i = 0; i < ra_len(c, k); i++)
+				wbuf[i] = ra_byte(c, k, i);
+			REQUIRE_RC(r[c].client, tls_write(r[c].client, wbuf, ra_len(c, k)),
+			    (ssize_t)ra_len(c, k));
+			total[c] += ra_len(c, k);
+		}
+		wait_for(r[c].sv[1], POLLIN);
+	}
+	/* A: the first record only, the rest read ahead and held. */
+	ra_drain(&r[0], 0, 0, RECORDS, ra_len(0, 0));
+	CHECK(tls_pending_read(r[0].server) > 0);
+	/* B: everything, while A holds its buffer. */
+	ra_drain(&r[1], 1, 0, RECORDS, total[1]);
+	CHECK_RC(r[1].server, tls_read(r[1].server, wbuf, sizeof(wbuf)), TLS_WANT_POLLIN);
+	CHECK(tls_pending_read(r[1].server) == 0);
+	/* A: the rest. */
+	ra_drain(&r[0], 0, 1, RECORDS, total[0] - ra_len(0, 0));
+	CHECK_RC(r[0].server, tls_read(r[0].server, wbuf, sizeof(wbuf)), TLS_WANT_POLLIN);
+	CHECK(tls_pending_read(r[0].server) == 0);
+	for (int c = 0; c < 2; c++) {
+		tls_free(r[c].server);
+		tls_free(r[c].client);
+		close(r[c].sv[0]);
+		close(r[c].sv[1]);
+	}
+	tls_free(listener);
+	tls_config_free(scfg);
+	tls_config_free(ccfg);
+}
+#endif
+
 /* --------------------------------------------------- 3. counted writes */
 
 #ifdef CAPI_NBTLS
@@ -570,6 +689,7 @@ main(int argc, char **argv)
 	level_triggered_cases();
 	counted_reads_cases();
 #ifdef CAPI_NBTLS
+	read_ahead_two_connections();
 	counted_writes_cases();
 #endif
 #ifdef CAPI_NBTLS
