@@ -28,38 +28,44 @@
 #define IDLE_CONNS 10000 /* idle_10k: connections held open (2 fds each) */
 #define IDLE_CONNS_QUICK 200 /* idle_10k in a quick run (BENCH_QUICK) */
 
-static double cpu_now(void)
+static double clock_s(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Whether a measurement goes on after `n` operations begun at CPU time `t0`: for `secs` of
- * CPU time when secs >= 0 (at least 4 operations), for exactly -secs operations when it is
- * negative (bench/callgrind.sh counts instructions for a fixed amount of work). */
-static int more(double t0, long n, double secs)
+static double cpu_now(void)
 {
-	if (secs < 0)
-		return n < (long)-secs;
-	return n < 4 || cpu_now() - t0 < secs;
+	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* Wall-clock seconds (CLOCK_MONOTONIC), for the rows that show scaling over threads. */
 static double wall_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return clock_s(CLOCK_MONOTONIC);
 }
 
-/* more() in wall-clock time: for `secs` wall seconds from `t0` (at least 4 operations), or
- * exactly -secs operations when it is negative. */
-static int more_wall(double t0, long n, double secs)
+/* Whether a measurement on `clock` goes on after `n` operations begun at `t0`: for `secs` of
+ * that clock when secs >= 0 (at least 4 operations), for exactly -secs operations when it is
+ * negative (bench/callgrind.sh counts instructions for a fixed amount of work). */
+static int more_on(clockid_t clock, double t0, long n, double secs)
 {
 	if (secs < 0)
 		return n < (long)-secs;
-	return n < 4 || wall_s() - t0 < secs;
+	return n < 4 || clock_s(clock) - t0 < secs;
+}
+
+/* more_on() in CPU time of the process, the clock of most rows. */
+static int more(double t0, long n, double secs)
+{
+	return more_on(CLOCK_PROCESS_CPUTIME_ID, t0, n, secs);
+}
+
+/* more_on() in wall-clock time. */
+static int more_wall(double t0, long n, double secs)
+{
+	return more_on(CLOCK_MONOTONIC, t0, n, secs);
 }
 
 /* The process's resident set (VmRSS of /proc/self/status) in bytes; -1 when unreadable. */
