@@ -23,32 +23,20 @@ struct side {
 	char err[512];
 };
 
+/* Writes (`out` set) or reads all of `len` bytes, retrying WANTs; 0, or -1 on failure. */
 static int
-write_all(struct tls *ctx, const unsigned char *buf, size_t len)
+xfer_all(struct tls *ctx, const unsigned char *out, unsigned char *in, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = tls_write(ctx, buf, len);
-		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+	size_t done = 0;
 
-static int
-read_all(struct tls *ctx, unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = tls_read(ctx, buf, len);
+	while (done < len) {
+		ssize_t n = out != NULL ? tls_write(ctx, out + done, len - done)
+		                        : tls_read(ctx, in + done, len - done);
 		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
 			continue;
 		if (n <= 0)
 			return -1;
-		buf += n;
-		len -= (size_t)n;
+		done += (size_t)n;
 	}
 	return 0;
 }
@@ -71,7 +59,7 @@ server_main(void *arg)
 
 	fill(want, LEN, s->rseed);
 	fill(out, LEN, s->wseed);
-	if (read_all(s->ctx, got, LEN) != 0) {
+	if (xfer_all(s->ctx, NULL, got, LEN) != 0) {
 		snprintf(s->err, sizeof(s->err), "server read: %s", capi_str(tls_error(s->ctx)));
 		s->failed = 1;
 		return NULL;
@@ -81,7 +69,7 @@ server_main(void *arg)
 		s->failed = 1;
 		return NULL;
 	}
-	if (write_all(s->ctx, out, LEN) != 0) {
+	if (xfer_all(s->ctx, out, NULL, LEN) != 0) {
 		snprintf(s->err, sizeof(s->err), "server write: %s", capi_str(tls_error(s->ctx)));
 		s->failed = 1;
 	}
@@ -116,8 +104,8 @@ exchange(uint32_t proto)
 	REQUIRE(pthread_create(&t, NULL, server_main, &s) == 0);
 	fill(out, LEN, 7);
 	fill(want, LEN, 11);
-	CHECK(write_all(client, out, LEN) == 0);
-	CHECK(read_all(client, got, LEN) == 0);
+	CHECK(xfer_all(client, out, NULL, LEN) == 0);
+	CHECK(xfer_all(client, NULL, got, LEN) == 0);
 	CHECK(memcmp(got, want, LEN) == 0);
 	REQUIRE(pthread_join(t, NULL) == 0);
 	if (s.failed)
