@@ -241,9 +241,10 @@ impl Ahead {
         self.end - self.pos
     }
 
-    /// The thread's spare buffer, or a new one.
+    /// The thread's spare buffer, or a new one (also in a thread whose thread-locals are
+    /// already gone: a read from a thread-exit destructor).
     fn take() -> Box<Ahead> {
-        SPARE.with(std::cell::Cell::take).unwrap_or_else(|| {
+        SPARE.try_with(std::cell::Cell::take).ok().flatten().unwrap_or_else(|| {
             Box::new(Ahead { buf: vec![0u8; AHEAD].into_boxed_slice(), pos: 0, end: 0 })
         })
     }

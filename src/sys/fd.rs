@@ -60,10 +60,9 @@ fn poll_one(fd: i32, ev: i16) -> bool {
 pub struct FdTransport {
     rfd: i32,
     wfd: i32,
-    rsock: bool,
-    wsock: bool,
-    rtcp: bool,
-    wtcp: bool,
+    /// What the read fd and the write fd are.
+    r: Kind,
+    w: Kind,
 }
 
 impl FdTransport {
@@ -72,7 +71,7 @@ impl FdTransport {
         let r = kind(rfd);
         // One system call for the usual case, a socket read and written through one fd.
         let w = if wfd == rfd { r } else { kind(wfd) };
-        Self { rfd, wfd, rsock: r.socket, wsock: w.socket, rtcp: r.tcp, wtcp: w.tcp }
+        Self { rfd, wfd, r, w }
     }
 
     fn send(&mut self, bufs: &[IoSlice<'_>], flags: i32) -> io::Result<usize> {
@@ -120,7 +119,7 @@ impl Transport for FdTransport {
     }
 
     fn write(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        if self.wsock {
+        if self.w.socket {
             self.send(bufs, 0)
         } else {
             self.writev_nosigpipe(bufs)
@@ -128,7 +127,7 @@ impl Transport for FdTransport {
     }
 
     fn write_now(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        if self.wsock {
+        if self.w.socket {
             return self.send(bufs, libc::MSG_DONTWAIT);
         }
         if !poll_one(self.wfd, libc::POLLOUT) {
@@ -141,7 +140,7 @@ impl Transport for FdTransport {
     }
 
     fn read_now(&mut self, buf: &mut [u8]) -> Option<io::Result<usize>> {
-        if self.rsock {
+        if self.r.socket {
             // SAFETY: recv into the caller's buffer of buf.len() bytes.
             return Some(ret(unsafe {
                 libc::recv(self.rfd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
@@ -154,11 +153,11 @@ impl Transport for FdTransport {
     }
 
     fn opportunistic(&self) -> bool {
-        self.wsock
+        self.w.socket
     }
 
     fn push(&mut self) {
-        if !self.wtcp {
+        if !self.w.tcp {
             return;
         }
         let mut on: libc::c_int = 0;
@@ -192,7 +191,7 @@ impl Transport for FdTransport {
 
     fn quick_ack(&mut self) {
         #[cfg(target_os = "linux")]
-        if self.rtcp {
+        if self.r.tcp {
             let on: libc::c_int = 1;
             // SAFETY: setsockopt reads one c_int from a local; on a socket that is not TCP it
             // fails harmlessly, and the result is deliberately ignored.
